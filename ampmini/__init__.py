@@ -1,0 +1,3 @@
+"""ampmini: a small, fast Ampache-API music server."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,117 @@
+"""A running ampmini: the WSGI server, the start-up scan, periodic re-scans, config reload."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from .api.dispatch import Server
+from .app import make_app
+from .config import ConfigHolder
+from .db import Database
+
+log = logging.getLogger("ampmini")
+
+
+class Background:
+    """Library upkeep off the request path: one scan thread, a timer, config polling."""
+
+    def __init__(self, server: Server, holder: ConfigHolder) -> None:
+        self.server = server
+        self.holder = holder
+        self.stop = threading.Event()
+        self.scan_requested = threading.Event()
+        self.scans_completed = 0
+        self._threads: list[threading.Thread] = []
+
+    def start(self, *, scan_on_start: bool) -> None:
+        if scan_on_start:
+            self.scan_requested.set()
+        for target, name in ((self._scan_loop, "scanner"), (self._config_loop, "config")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _scan_loop(self) -> None:
+        from .library.scanner import scan
+        from .progress import ProgressReporter
+
+        while not self.stop.is_set():
+            interval = self.holder.current.library.rescan_interval or None
+            self.scan_requested.wait(timeout=interval)
+            if self.stop.is_set():
+                return
+            self.scan_requested.clear()
+            try:
+                # Progress goes to the log: a server's stderr is the journal, not a TTY.
+                progress = ProgressReporter(None, "scan")
+                result = scan(self.server.db, self.holder.current.library.roots, progress=progress)
+                log.info(
+                    "scan finished: %d files, %d added, %d updated, %d removed in %.1fs",
+                    result.seen, result.added, result.updated, result.removed, result.elapsed,
+                )
+            except Exception:
+                log.exception("scan failed")
+            self.scans_completed += 1
+
+    def _config_loop(self) -> None:
+        while not self.stop.wait(2.0):
+            try:
+                self.holder.reload_if_changed()
+            except Exception:
+                log.exception("config reload failed")
+
+    def close(self) -> None:
+        self.stop.set()
+        self.scan_requested.set()
+
+
+def build(holder: ConfigHolder, db: Database) -> tuple[Server, Any]:
+    """The dispatch server and its WSGI app, with the media handlers wired in."""
+    from .media import MEDIA_HANDLERS
+
+    server = Server(db=db, config_source=holder)
+    return server, make_app(server, MEDIA_HANDLERS)
+
+
+def run_server(holder: ConfigHolder, db: Database, *, scan_on_start: bool = True) -> int:
+    from .sendfile import create_server
+
+    server, app = build(holder, db)
+    background = Background(server, holder)
+    server.services["background"] = background
+    config = holder.current
+    waitress_options: dict[str, Any] = {
+        "host": config.server.host,
+        "port": config.server.port,
+        "threads": config.server.threads,
+        "ident": "ampmini",
+    }
+    if config.server.trusted_proxy:
+        waitress_options["trusted_proxy"] = config.server.trusted_proxy
+        waitress_options["trusted_proxy_headers"] = {"x-forwarded-for", "x-forwarded-proto",
+                                                     "x-forwarded-host"}
+    wsgi = create_server(app, **waitress_options)
+    holder.install_sighup()
+    background.start(scan_on_start=scan_on_start)
+
+    def stop(_signum: int, _frame: Any) -> None:
+        background.close()
+        wsgi.close()
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info(
+        "ampmini listening on http://%s:%s (library: %s)",
+        config.server.host, wsgi.effective_port if hasattr(wsgi, "effective_port") else "?",
+        ", ".join(str(r) for r in config.library.roots),
+    )
+    try:
+        wsgi.run()
+    except (KeyboardInterrupt, OSError):
+        pass
+    finally:
+        background.close()
+        db.close()
+    return 0
