@@ -54,7 +54,7 @@ def base_url(server: Server, request: bottle.BaseRequest) -> str:
 def _api_response(reply: Reply) -> Any:
     if reply.passthrough is not None:
         return reply.passthrough
-    response = bottle.HTTPResponse(reply.body, status=200)
+    response = bottle.HTTPResponse(reply.body, status=reply.status)
     response.set_header("Content-Type", reply.content_type)
     for key, value in {**CORS_HEADERS, **reply.headers}.items():
         response.set_header(key, value)
@@ -78,6 +78,7 @@ def make_app(server: Server, media: dict[str, MediaHandler] | None = None) -> bo
             client_ip(request),
             {"Authorization": request.get_header("Authorization", "")},
             base_url(server, request),
+            http=request,
         )
         return _api_response(reply)
 

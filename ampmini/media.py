@@ -1,7 +1,337 @@
-"""Binary endpoints: /play/index.php, /image.php and the stream/download/get_art actions."""
+"""Binary endpoints: /play/index.php, /image.php, and the stream/download/get_art actions.
+
+Paths always come from the database by id, never from the request. Every answer carries
+`Access-Control-Allow-Origin: *` (spec Decision 9) and real HTTP statuses (Decision 1).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import hmac
+import logging
+import os
+import sqlite3
+import struct
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-MEDIA_HANDLERS: dict[str, Any] = {}
+import bottle
+
+from . import art, plays
+from .api.registry import Level
+from .stream import CORS, FileGone, mime_for, send_bytes, send_file
+from .transcode import TranscodeError, TranscoderMissing, needs_transcode, transcode
+
+if TYPE_CHECKING:
+    from .api.dispatch import Server
+
+log = logging.getLogger("ampmini.media")
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    """One playable file as the database knows it."""
+
+    object_type: str
+    object_id: int
+    path: str
+    format: str
+    mime: str
+    bitrate: int
+    time: int
+    title: str
+    artist: str
+
+
+# Loaders per playable type: features add theirs (podcast episodes, videos).
+MEDIA_LOOKUPS: dict[str, Any] = {}
+
+
+def _song_file(conn: sqlite3.Connection, song_id: int) -> MediaFile | None:
+    row = conn.execute(
+        "SELECT s.path, s.format, s.mime, s.bitrate, s.time, s.title, ar.name AS artist"
+        " FROM song s JOIN artist ar ON ar.id = s.artist_id WHERE s.id = ? AND s.enabled = 1",
+        (song_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return MediaFile("song", song_id, row["path"], row["format"], row["mime"], row["bitrate"],
+                     row["time"], row["title"], row["artist"])
+
+
+MEDIA_LOOKUPS["song"] = _song_file
+
+
+def find_media(conn: sqlite3.Connection, object_type: str, object_id: int) -> MediaFile | None:
+    lookup = MEDIA_LOOKUPS.get(object_type)
+    return lookup(conn, object_id) if lookup is not None else None
+
+
+def _stream_user(conn: sqlite3.Connection, ssid: str, now: int) -> sqlite3.Row | None:
+    """A play URL's `ssid`: the user's permanent stream token, or a live API session."""
+    if not ssid or len(ssid) > 128:
+        return None
+    row = conn.execute("SELECT * FROM user WHERE streamtoken = ?", (ssid,)).fetchone()
+    if row is not None and hmac.compare_digest(row["streamtoken"], ssid):
+        return row
+    return conn.execute(
+        "SELECT u.* FROM session s JOIN user u ON u.id = s.user_id"
+        " WHERE s.token = ? AND s.expire > ?",
+        (ssid, now),
+    ).fetchone()
+
+
+def _empty(status: int) -> bottle.HTTPResponse:
+    return bottle.HTTPResponse("", status, dict(CORS))
+
+
+def download_name(media: MediaFile, ext: str | None = None) -> str:
+    return f"{media.artist} - {media.title}.{ext or media.format}"
+
+
+def serve_media(
+    server: Server,
+    request: bottle.BaseRequest,
+    user: sqlite3.Row,
+    media: MediaFile,
+    *,
+    download: bool,
+    fmt: str | None,
+    bitrate: int | None,
+    offset: float,
+    record_stats: bool,
+    client: str | None,
+) -> Any:
+    """The bytes of one media file, raw (Range-exact) or transcoded, with play accounting."""
+    config = server.config
+    caps = [b for b in (bitrate, config.transcode.max_bitrate, user["maxbitrate"]) if b]
+    cap = min(caps) if caps else None
+    transcoding, target, target_bps = needs_transcode(media.format, media.bitrate, fmt, cap)
+    range_header = request.get_header("Range", "")
+    first_request = not range_header or range_header.replace(" ", "").startswith("bytes=0-")
+    if request.method != "HEAD" and record_stats and first_request:
+        kind = "download" if download else "play"
+        plays.record(server.db, user["id"], media.object_type, media.object_id,
+                     client=client, kind=kind, skip_logic=not download)
+        hook = server.services.get("now_playing")
+        if hook is not None and not download:
+            hook(server.db, user["id"], media.object_type, media.object_id, client)
+    if transcoding and not download or (download and fmt and fmt != "raw" and transcoding):
+        if request.method == "HEAD":
+            return bottle.HTTPResponse("", 200, {**CORS, "Content-Type": mime_for(target),
+                                                 "Accept-Ranges": "none"})
+        try:
+            stream = transcode(media.path, fmt=target, bitrate=target_bps, offset=offset,
+                               ffmpeg=config.transcode.ffmpeg)
+        except TranscoderMissing as err:
+            log.warning("%s", err)
+            return bottle.HTTPResponse(str(err), 503, dict(CORS))
+        except (TranscodeError, ValueError) as err:
+            log.warning("transcode of %s failed: %s", media.object_id, err)
+            return _empty(404)
+        headers = {**CORS, "Content-Type": stream.mime, "Accept-Ranges": "none"}
+        if download:
+            from .stream import content_disposition
+
+            headers["Content-Disposition"] = content_disposition(download_name(media, target))
+        return bottle.HTTPResponse(stream, 200, headers)
+    try:
+        return send_file(
+            request,
+            media.path,
+            media.mime or mime_for(media.format),
+            download_name=download_name(media),
+            disposition="attachment",
+            extra_headers={"X-Content-Duration": str(media.time)},
+        )
+    except FileGone as gone:
+        log.warning("file vanished since the scan: %s (%s)", gone.path, gone.reason)
+        background = server.services.get("background")
+        if background is not None:
+            background.request_scan(Path(gone.path).parent)
+        return gone
+
+
+def _query(request: bottle.BaseRequest) -> dict[str, str]:
+    decoded = request.query.decode("utf-8")
+    return {key: decoded.get(key) for key in decoded}
+
+
+def _int(value: str | None) -> int:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() else 0
+
+
+def play(server: Server, request: bottle.BaseRequest, base_url: str) -> Any:
+    """`/play/index.php?ssid=…&type=song&oid=…` — the target of every `url` field (§10.4)."""
+    q = _query(request)
+    ip = str(request.environ.get("REMOTE_ADDR") or "")
+    if not server.config.acl.allows(ip, "stream", Level.GUEST):
+        return _empty(403)
+    conn = server.db.reader()
+    now = int(time.time())
+    user = _stream_user(conn, q.get("ssid", ""), now)
+    if user is None or user["disabled"]:
+        return _empty(403)
+    if q.get("demo_id"):
+        hook = server.services.get("democratic_next")
+        song_id = hook(server.db) if hook is not None else None
+        if song_id is None:
+            return _empty(404)
+        object_type, object_id = "song", song_id
+    else:
+        object_type = (q.get("type") or "song").strip().lower()
+        object_id = _int(q.get("oid"))
+        if not object_id:
+            return _empty(400)
+    media = find_media(conn, object_type, object_id)
+    if media is None:
+        return _empty(404)
+    return serve_media(
+        server, request, user, media,
+        download=q.get("action") == "download",
+        fmt=q.get("format") or q.get("transcode_to"),
+        bitrate=_int(q.get("bitrate")) or None,
+        offset=float(_int(q.get("frame"))),
+        record_stats=q.get("cache") != "1",
+        client=q.get("client") or q.get("player"),
+    )
+
+
+# ----------------------------------------------------------------- art
+
+def _placeholder_png() -> bytes:
+    """A 64×64 grey PNG: what /image.php shows for an object without art (spec §10.5)."""
+    width = height = 64
+    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        body = tag + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+PLACEHOLDER = _placeholder_png()
+
+
+@dataclass(frozen=True, slots=True)
+class ArtSource:
+    """Where an object's picture is: a folder image file, or a song with an embedded one."""
+
+    key: str
+    image_path: str | None = None
+    embedded_in: str | None = None
+
+
+def _album_art(conn: sqlite3.Connection, album_id: int) -> ArtSource | None:
+    row = conn.execute(
+        "SELECT al.art_path, s.path AS song_path FROM album al"
+        " LEFT JOIN song s ON s.id = al.art_song_id WHERE al.id = ?",
+        (album_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    if row["art_path"]:
+        return ArtSource(f"album-{album_id}", image_path=row["art_path"])
+    if row["song_path"]:
+        return ArtSource(f"album-{album_id}", embedded_in=row["song_path"])
+    return None
+
+
+def _artist_art(conn: sqlite3.Connection, artist_id: int) -> ArtSource | None:
+    row = conn.execute(
+        "SELECT id FROM album WHERE album_artist_id = ?"
+        " AND (art_path IS NOT NULL OR art_song_id IS NOT NULL) ORDER BY year, id LIMIT 1",
+        (artist_id,),
+    ).fetchone()
+    return _album_art(conn, row["id"]) if row is not None else None
+
+
+def _song_art(conn: sqlite3.Connection, song_id: int) -> ArtSource | None:
+    row = conn.execute(
+        "SELECT path, has_art, album_id FROM song WHERE id = ?", (song_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    if row["has_art"]:
+        return ArtSource(f"song-{song_id}", embedded_in=row["path"])
+    return _album_art(conn, row["album_id"])
+
+
+# Art lookups per object type; features add theirs (playlist, podcast …).
+ART_LOOKUPS: dict[str, Any] = {
+    "album": _album_art,
+    "artist": _artist_art,
+    "song": _song_art,
+}
+
+
+def find_art(conn: sqlite3.Connection, object_type: str, object_id: int) -> ArtSource | None:
+    lookup = ART_LOOKUPS.get(object_type)
+    return lookup(conn, object_id) if lookup is not None else None
+
+
+def serve_art(
+    server: Server, request: bottle.BaseRequest, source: ArtSource, size: tuple[int, int] | None
+) -> Any:
+    """The picture of `source`, resized once to `size` and cached in the data directory."""
+    cache_dir = Path(server.config.database.path).parent / "art-cache"
+    headers = {"Cache-Control": "private, max-age=604800"}
+    try:
+        if source.image_path:
+            path = source.image_path
+            mtime = os.stat(path).st_mtime
+            data: bytes | Path = Path(path)
+            mime = mime_for(path)
+        else:
+            assert source.embedded_in is not None
+            found = art.embedded_art(source.embedded_in)
+            if found is None:
+                return None
+            data, mime = found
+            mtime = os.stat(source.embedded_in).st_mtime
+    except OSError:
+        return None
+    if size is not None:
+        data, mime = art.resized(data, size, cache_dir, art.art_key(source.key, "", mtime))
+    ext = "png" if mime == "image/png" else "jpg"
+    if isinstance(data, Path):
+        try:
+            return send_file(request, data, mime, download_name=f"art.{ext}",
+                             disposition="inline", extra_headers=headers)
+        except FileGone:
+            return None
+    etag = f"{source.key}-{int(mtime)}-{size or 'original'}"
+    return send_bytes(request, data, mime, etag=etag, download_name=f"art.{ext}",
+                      extra_headers=headers)
+
+
+def image(server: Server, request: bottle.BaseRequest, base_url: str) -> Any:
+    """`/image.php?object_id=…&object_type=album[&size=WxH|thumb=N]` (spec §10.5).
+
+    Art needs no session (clients cache these URLs across logins), only an address the ACL
+    allows for streaming; no art → a placeholder image, as Ampache answers.
+    """
+    q = _query(request)
+    ip = str(request.environ.get("REMOTE_ADDR") or "")
+    if not server.config.acl.allows(ip, "stream", Level.GUEST):
+        return _empty(403)
+    object_type = (q.get("object_type") or "").strip().lower()
+    object_id = _int(q.get("object_id"))
+    if not object_type or not object_id:
+        return _empty(404)
+    source = find_art(server.db.reader(), object_type, object_id)
+    size = art.parse_size(q.get("size"), q.get("thumb"))
+    answer = serve_art(server, request, source, size) if source is not None else None
+    if answer is None:
+        return send_bytes(request, PLACEHOLDER, "image/png", etag="placeholder",
+                          download_name="art.png")
+    return answer
+
+
+MEDIA_HANDLERS: dict[str, Any] = {"play": play, "image": image}

@@ -19,6 +19,7 @@ from .errors import (
     FeatureDisabled,
     Forbidden,
     GenericError,
+    HttpStatus,
     InvalidHandshake,
     InvalidRequest,
 )
@@ -28,6 +29,7 @@ from .render import error_json, error_xml, to_json, to_xml
 from .shapes import (
     Document,
     EmptyResult,
+    Grouped,
     IdIndex,
     IdList,
     KeyValues,
@@ -44,7 +46,7 @@ log = logging.getLogger("ampmini.api")
 
 XML_TYPE = "text/xml; charset=UTF-8"
 JSON_TYPE = "application/json; charset=UTF-8"
-_DOCUMENTS = (ObjectList, Single, KeyValues, Success, EmptyResult, IdList, IdIndex)
+_DOCUMENTS = (ObjectList, Single, KeyValues, Success, EmptyResult, IdList, IdIndex, Grouped)
 
 
 @dataclass(slots=True)
@@ -55,6 +57,7 @@ class Reply:
     content_type: str = JSON_TYPE
     headers: dict[str, str] = field(default_factory=dict)
     passthrough: Any = None  # e.g. a file response from stream/download/get_art
+    status: int = 200
 
 
 @dataclass(slots=True)
@@ -107,6 +110,7 @@ def handle(
     ip: str,
     headers: Mapping[str, str],
     base_url: str,
+    http: Any = None,
 ) -> Reply:
     """Run one API call and render its answer; never raises."""
     started = time.perf_counter()
@@ -158,6 +162,8 @@ def handle(
             numeric_version=requested.numeric,
             headers=dict(headers),
             services=server.services,
+            http=http,
+            server=server,
         )
         ctx.services.setdefault("limiter", server.limiter)
         if cred is not None:
@@ -178,6 +184,13 @@ def handle(
     except ApiError as err:
         reply = _render_error(err, name, fmt, api)
         outcome = str(err.code)
+    except HttpStatus as status:
+        if status.error is not None:
+            reply = _render_error(status.error, name, fmt, api)
+        else:
+            reply = Reply(b"", "text/plain; charset=UTF-8")
+        reply.status = status.status
+        outcome = f"http {status.status}"
     except Exception:
         log.exception("action %s failed", name)
         reply = _render_error(GenericError(), name, fmt, api)

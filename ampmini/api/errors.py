@@ -107,3 +107,13 @@ class AclRefused(Forbidden):
 
     def __init__(self) -> None:
         super().__init__(message="Unauthorized access attempt to API - ACL Error")
+
+
+class HttpStatus(Exception):
+    """Binary actions (stream, download, get_art) answer with real HTTP statuses (Decision 1):
+    an empty body, or an Ampache error document under a non-200 status."""
+
+    def __init__(self, status: int, error: ApiError | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.error = error

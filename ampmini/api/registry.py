@@ -44,6 +44,8 @@ class Context:
     headers: dict[str, str] = field(default_factory=dict)
     services: dict[str, Any] = field(default_factory=dict)  # scanner, watcher… (set by app)
     cache: dict[str, Any] = field(default_factory=dict)  # per-request memo (URL builder …)
+    http: Any = None  # the web request, for binary actions that answer with file bytes
+    server: Any = None  # the dispatch Server (config holder, services) for binary actions
 
     @property
     def user_id(self) -> int:

@@ -16,6 +16,7 @@ from .shapes import (
     Document,
     EmptyResult,
     Field,
+    Grouped,
     IdIndex,
     IdList,
     Item,
@@ -125,7 +126,7 @@ def _field_json(f: Field, value: Any, api: int) -> Any:  # noqa: PLR0911 - one c
 def _object_json(fields: Sequence[Field], item: Item, api: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in fields:
-        value = item.get(f.key)
+        value = item.get(f.item_key)
         if value is None and (f.kind is Kind.REF or f.omit_none):
             continue  # Ampache omits e.g. albumartist when there is none
         out[f.key] = _field_json(f, value, api)
@@ -170,6 +171,9 @@ def to_json_value(doc: Document, api: int) -> Any:  # noqa: PLR0911
         }
     if isinstance(doc, EmptyResult):
         return []
+    if isinstance(doc, Grouped):
+        return {doc.key: {name: objects_json(shape, items, api)
+                          for name, shape, _xml, items in doc.groups}}
     raise TypeError(f"not a document: {doc!r}")
 
 
@@ -271,14 +275,14 @@ def _objects_xml(shape: Shape, items: Sequence[Item], api: int, pad: str, out: l
     for item in items:
         out.append(f'{pad}<{name} id="{attr(item["id"])}">\n')
         for f in fields:
-            _field_xml(f, item.get(f.key), api, inner, out)
+            _field_xml(f, item.get(f.item_key), api, inner, out)
         out.append(f"{pad}</{name}>\n")
 
 
 def to_xml(doc: Document, api: int = 6) -> bytes:  # noqa: C901
     out = [XML_HEAD, "<root>\n"]
     if isinstance(doc, ObjectList):
-        if doc.envelope:
+        if doc.envelope and doc.xml_envelope:
             out.append(f"  <total_count>{doc.total}</total_count>\n")
             if api >= 6:
                 out.append(f"  <md5>{doc.md5 or EMPTY_MD5}</md5>\n")
@@ -316,6 +320,12 @@ def to_xml(doc: Document, api: int = 6) -> bytes:  # noqa: C901
             out.append(f'  <{doc.name} index="{i}">{cdata(value)}</{doc.name}>\n')
     elif isinstance(doc, EmptyResult):
         pass
+    elif isinstance(doc, Grouped):
+        out.append(f"  <{doc.key}>\n")
+        for _name, _shape, xml_shape, items in doc.groups:
+            if xml_shape is not None:
+                _objects_xml(xml_shape, items, api, "    ", out)
+        out.append(f"  </{doc.key}>\n")
     else:
         raise TypeError(f"not a document: {doc!r}")
     out.append("</root>\n")

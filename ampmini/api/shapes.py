@@ -50,10 +50,15 @@ class Field:
     render_json: Callable[[Any, int], Any] | None = None  # CUSTOM
     render_xml: Callable[[Any, int, str], str] | None = None  # CUSTOM: (value, api, indent)
     omit_none: bool = False  # leave the key out entirely when the value is None
+    source: str | None = None  # item key to read, when it differs from the wire key
 
     @property
     def xml_name(self) -> str:
         return self.xml or self.key
+
+    @property
+    def item_key(self) -> str:
+        return self.source or self.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +108,8 @@ class ObjectList:
     envelope: bool = True  # False: users, deleted_* … (no total_count/md5)
     head: Sequence[tuple[str, Any]] = ()  # extra leading keys (browse: catalog_id …)
     xml_shape: Shape | None = None  # a condensed XML form of the same items (get_indexes)
+    xml_envelope: bool = True  # False: XML has no total_count/md5 (bookmarks, spec §3.1)
+    xml_envelope: bool = True  # False: deleted_* (JSON keeps total_count/md5, XML not)
 
 
 @dataclass(slots=True)
@@ -157,4 +164,16 @@ class IdIndex:
     children: Mapping[Any, Sequence[tuple[Any, str]]] | None = None
 
 
-Document = ObjectList | Single | KeyValues | Success | EmptyResult | IdList | IdIndex
+@dataclass(slots=True)
+class Grouped:
+    """Lists of several types under one key: `search_group` (spec §6.4).
+
+    JSON `{key: {group: [objects]}}`; XML `<key>` holding every group's objects, drawn with the
+    group's XML shape (None = the group is absent from XML, as in Ampache).
+    """
+
+    key: str
+    groups: Sequence[tuple[str, Shape, Shape | None, Sequence[Item]]]
+
+
+Document = Grouped | ObjectList | Single | KeyValues | Success | EmptyResult | IdList | IdIndex

@@ -86,51 +86,71 @@ SELECT s.id, s.added, ?, s.updated, s.title, s.path, s.catalog_id, s.album_id, s
   FROM song AS s LEFT JOIN play_count AS pc ON pc.object_type = 'song' AND pc.object_id = s.id
  WHERE s.id = ?
 """
-# Aggregates are rebuilt set-wise after the writes; each UPDATE only touches rows whose value
-# differs, so a small change writes few pages.
+# Aggregates are rebuilt set-wise after the writes, only for the albums and artists the scan
+# touched (temp.scan_album / temp.scan_artist, filled by the batches), so a one-file change
+# holds the write lock for milliseconds even in a 30k-track library. Each UPDATE only writes
+# rows whose value differs.
+_TOUCHED = (
+    "CREATE TEMP TABLE IF NOT EXISTS scan_album (id INTEGER PRIMARY KEY)",
+    "CREATE TEMP TABLE IF NOT EXISTS scan_artist (id INTEGER PRIMARY KEY)",
+    "DELETE FROM temp.scan_album",
+    "DELETE FROM temp.scan_artist",
+)
+# Run for songs about to be rewritten or deleted: their current album and credited artists.
+_TOUCH_OLD = (
+    "INSERT OR IGNORE INTO temp.scan_album SELECT album_id FROM song WHERE id = ?",
+    "INSERT OR IGNORE INTO temp.scan_artist SELECT artist_id FROM song_artist WHERE song_id = ?",
+)
+_TOUCH_ALBUM_ARTIST = (
+    "INSERT OR IGNORE INTO temp.scan_artist "
+    "SELECT album_artist_id FROM album WHERE id = ? AND album_artist_id IS NOT NULL"
+)
+_IN_ALBUMS = "IN (SELECT id FROM temp.scan_album)"
+_IN_ARTISTS = "IN (SELECT id FROM temp.scan_artist)"
 _AGGREGATES = (
-    """UPDATE album SET song_count = a.n, disk_count = a.d, time = a.t, art_song_id = a.art,
+    f"""UPDATE album SET song_count = a.n, disk_count = a.d, time = a.t, art_song_id = a.art,
                        updated = :now
          FROM (SELECT album_id, count(*) AS n, count(DISTINCT disk) AS d, sum(time) AS t,
                       min(CASE WHEN has_art THEN id END) AS art
-                 FROM song GROUP BY album_id) AS a
+                 FROM song WHERE album_id {_IN_ALBUMS} GROUP BY album_id) AS a
         WHERE album.id = a.album_id
           AND (album.song_count, album.disk_count, album.time, album.art_song_id)
               IS NOT (a.n, a.d, a.t, a.art)""",
     # Album year: the most common non-zero track year (the newest on a tie).
-    """UPDATE album SET year = y.year, updated = :now
+    f"""UPDATE album SET year = y.year, updated = :now
          FROM (SELECT album_id, year, row_number() OVER (
                       PARTITION BY album_id ORDER BY count(*) DESC, year DESC) AS rn
-                 FROM song WHERE year > 0 GROUP BY album_id, year) AS y
+                 FROM song WHERE year > 0 AND album_id {_IN_ALBUMS}
+                GROUP BY album_id, year) AS y
         WHERE album.id = y.album_id AND y.rn = 1 AND album.year != y.year""",
-    "DELETE FROM album WHERE NOT EXISTS (SELECT 1 FROM song WHERE song.album_id = album.id)",
-    """DELETE FROM album_genre WHERE NOT EXISTS (
-         SELECT 1 FROM song JOIN song_genre AS sg ON sg.song_id = song.id
-          WHERE song.album_id = album_genre.album_id AND sg.genre_id = album_genre.genre_id)""",
-    """INSERT OR IGNORE INTO album_genre (album_id, genre_id)
-       SELECT DISTINCT song.album_id, sg.genre_id
-         FROM song JOIN song_genre AS sg ON sg.song_id = song.id""",
-    """DELETE FROM artist_genre WHERE NOT EXISTS (
-         SELECT 1 FROM song_artist AS sa JOIN song_genre AS sg ON sg.song_id = sa.song_id
-          WHERE sa.artist_id = artist_genre.artist_id AND sg.genre_id = artist_genre.genre_id)""",
-    """INSERT OR IGNORE INTO artist_genre (artist_id, genre_id)
-       SELECT DISTINCT sa.artist_id, sg.genre_id
-         FROM song_artist AS sa JOIN song_genre AS sg ON sg.song_id = sa.song_id""",
+    f"""INSERT OR IGNORE INTO temp.scan_artist SELECT album_artist_id FROM album
+         WHERE id {_IN_ALBUMS} AND album_artist_id IS NOT NULL""",
+    f"""DELETE FROM album WHERE id {_IN_ALBUMS}
+          AND NOT EXISTS (SELECT 1 FROM song WHERE song.album_id = album.id)""",
+    f"DELETE FROM album_genre WHERE album_id {_IN_ALBUMS}",
+    f"""INSERT OR IGNORE INTO album_genre (album_id, genre_id)
+        SELECT DISTINCT song.album_id, sg.genre_id
+          FROM song JOIN song_genre AS sg ON sg.song_id = song.id
+         WHERE song.album_id {_IN_ALBUMS}""",
+    f"DELETE FROM artist_genre WHERE artist_id {_IN_ARTISTS}",
+    f"""INSERT OR IGNORE INTO artist_genre (artist_id, genre_id)
+        SELECT DISTINCT sa.artist_id, sg.genre_id
+          FROM song_artist AS sa JOIN song_genre AS sg ON sg.song_id = sa.song_id
+         WHERE sa.artist_id {_IN_ARTISTS}""",
     # album_count: albums it is album artist of; song_count/time: songs it is credited on.
-    """UPDATE artist SET album_count = c.albums, song_count = c.songs, time = c.t, updated = :now
+    f"""UPDATE artist SET album_count = c.albums, song_count = c.songs, time = c.t, updated = :now
          FROM (SELECT ar.id AS id,
                       (SELECT count(*) FROM album WHERE album_artist_id = ar.id) AS albums,
                       (SELECT count(*) FROM song_artist WHERE artist_id = ar.id) AS songs,
                       (SELECT coalesce(sum(s.time), 0) FROM song_artist AS sa
                          JOIN song AS s ON s.id = sa.song_id WHERE sa.artist_id = ar.id) AS t
-                 FROM artist AS ar) AS c
+                 FROM artist AS ar WHERE ar.id {_IN_ARTISTS}) AS c
         WHERE artist.id = c.id
           AND (artist.album_count, artist.song_count, artist.time)
               IS NOT (c.albums, c.songs, c.t)""",
-    """DELETE FROM artist WHERE album_count = 0 AND song_count = 0
+    f"""DELETE FROM artist WHERE id {_IN_ARTISTS} AND album_count = 0 AND song_count = 0
           AND NOT EXISTS (SELECT 1 FROM song WHERE song.artist_id = artist.id)
           AND NOT EXISTS (SELECT 1 FROM album WHERE album.album_artist_id = artist.id)""",
-    "DELETE FROM artist_genre WHERE artist_id NOT IN (SELECT id FROM artist)",
     "DELETE FROM genre WHERE NOT EXISTS (SELECT 1 FROM song_genre WHERE genre_id = genre.id)",
 )
 
@@ -268,6 +288,8 @@ class _Scan:
             resolved.append(path)
         out = []
         with self.db.writer() as conn:
+            for sql in _TOUCHED:
+                conn.execute(sql)
             for path in resolved:
                 conn.execute(
                     "INSERT INTO catalog (name, path, gather_types) VALUES (?, ?, 'music') "
@@ -541,6 +563,9 @@ class _Scan:
                 song_rows.append(_song_values(song_id, row, album_id, artist_ids[0], now))
                 credit_rows.extend((song_id, aid, pos) for pos, aid in enumerate(artist_ids))
                 genre_rows.extend((song_id, self._genre_id(conn, g)) for g in t.genres)
+            for sql in _TOUCH_OLD:
+                conn.executemany(sql, rewritten)
+            conn.executemany(_TOUCH_ALBUM_ARTIST, [(a,) for a in album_attrs])
             before = conn.total_changes
             conn.executemany(_UPSERT_SONG, song_rows)
             updated = conn.total_changes - before - added - moved
@@ -555,6 +580,14 @@ class _Scan:
                 "INSERT OR IGNORE INTO song_genre (song_id, genre_id) VALUES (?, ?)", genre_rows
             )
             conn.executemany(_UPDATE_ALBUM, list(album_attrs.values()))
+            conn.executemany(
+                "INSERT OR IGNORE INTO temp.scan_album (id) VALUES (?)", [(a,) for a in album_attrs]
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO temp.scan_artist (id) VALUES (?)",
+                [(a,) for a in {c[1] for c in credit_rows} | {a[0] for a in album_attrs.values()}
+                 if a is not None],
+            )
             cleared = [(r.track.path,) for r in batch if r.track.path in self.failures]
             conn.executemany("DELETE FROM scan_failure WHERE path = ?", cleared)
             conn.executemany(
@@ -654,6 +687,8 @@ class _Scan:
         for start in range(0, len(song_ids), BATCH_SIZE):
             chunk = [(i,) for i in song_ids[start : start + BATCH_SIZE]]
             with self.db.writer() as conn:
+                for sql in _TOUCH_OLD:
+                    conn.executemany(sql, chunk)
                 conn.executemany(_COPY_TO_DELETED, [(self.now, i) for (i,) in chunk])
                 conn.executemany("DELETE FROM song WHERE id = ?", chunk)
         self.result.removed = len(song_ids)

@@ -38,6 +38,7 @@ def user_item(ctx: Context, row: sqlite3.Row, *, full: bool) -> dict[str, Any]:
         "&object_type=user&name=art.jpg",
         "has_art": False,
         "fullname": row["fullname"] if show_fullname else None,
+        "fullname_public_text": row["fullname"] if row["fullname_public"] else None,
     }
 
 

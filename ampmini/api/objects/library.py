@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .render import cdata
-from .shapes import API5, API6, Field, Kind, Shape
+from ..render import cdata
+from ..shapes import API5, API6, Field, Kind, Shape
 
 
 def _merge_json(value: Any, api: int) -> list[Any]:
@@ -202,7 +202,9 @@ USER_FULL = Shape(
         Field("city", Kind.TEXT),
         Field("art", Kind.TEXT, apis=API6),
         Field("has_art", Kind.BOOL_TEXT, apis=API6),
-        Field("fullname", Kind.TEXT, omit_none=True),
+        # XML shows the full name to its owner and admins; JSON only when it is public.
+        Field("fullname", Kind.TEXT, json=False, omit_none=True),
+        Field("fullname", Kind.TEXT, xml=None, omit_none=True, source="fullname_public_text"),
     ),
 )
 
