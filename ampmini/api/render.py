@@ -148,7 +148,7 @@ def to_json_value(doc: Document, api: int) -> Any:  # noqa: PLR0911
         for name, value in doc.head:
             body[name] = value
         body[key] = objects_json(doc.shape, doc.items, api)
-        return body
+        return [body] if api < 6 and doc.json_wrap_api5 else body
     if isinstance(doc, Single):
         obj = _object_json(doc.shape.for_json(api), doc.item, api)
         if api < 6 and doc.json_wrap_api5:

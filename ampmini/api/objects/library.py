@@ -254,8 +254,8 @@ ALBUM_INDEX_XML = Shape(
     (
         Field("id", Kind.ID),
         Field("name", Kind.TEXT),
-        Field("prefix", Kind.TEXT),
-        Field("basename", Kind.TEXT),
+        Field("prefix", Kind.TEXT, apis=API6),
+        Field("basename", Kind.TEXT, apis=API6),
         Field("artist", Kind.REF),
     ),
 )
@@ -264,8 +264,8 @@ ARTIST_INDEX_XML = Shape(
     (
         Field("id", Kind.ID),
         Field("name", Kind.TEXT),
-        Field("prefix", Kind.TEXT),
-        Field("basename", Kind.TEXT),
+        Field("prefix", Kind.TEXT, apis=API6),
+        Field("basename", Kind.TEXT, apis=API6),
         Field("album_refs", Kind.REFS, xml="album"),
     ),
 )
