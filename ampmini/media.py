@@ -118,7 +118,7 @@ def serve_media(
         hook = server.services.get("now_playing")
         if hook is not None and not download:
             hook(server.db, user["id"], media.object_type, media.object_id, client)
-    if transcoding and not download or (download and fmt and fmt != "raw" and transcoding):
+    if transcoding and (not download or (fmt and fmt != "raw")):
         if request.method == "HEAD":
             return bottle.HTTPResponse("", 200, {**CORS, "Content-Type": mime_for(target),
                                                  "Accept-Ranges": "none"})

@@ -14,27 +14,33 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 # Ampache API6's 132 primary action names (spec §6.16).
-API6_ACTIONS = """
-advanced_search album album_songs albums artist artist_albums artist_songs artists bookmark
-bookmark_create bookmark_delete bookmark_edit bookmarks browse catalog catalog_action
-catalog_add catalog_create catalog_delete catalog_file catalog_folder catalogs
-deleted_podcast_episodes deleted_songs deleted_videos democratic download flag followers
-following friends_timeline genre genre_albums genre_artists genre_songs genres get_art
-get_bookmark get_external_metadata get_indexes get_lyrics get_similar goodbye handshake index
-label label_artists labels last_shouts license license_songs licenses list live_stream
-live_stream_create live_stream_delete live_stream_edit live_streams localplay localplay_songs
-lost_password now_playing ping player playlist playlist_add playlist_add_song playlist_create
-playlist_delete playlist_edit playlist_generate playlist_hash playlist_remove_song
-playlist_songs playlists podcast podcast_create podcast_delete podcast_edit podcast_episode
-podcast_episode_delete podcast_episodes podcast_update podcasts preference_create
-preference_delete preference_edit rate record_play register scrobble search search_group
-search_rules search_songs share share_create share_delete share_edit shares smartlist
-smartlist_delete smartlist_songs smartlists song song_delete song_tags songs stats stream
-system_preference system_preferences system_update timeline toggle_follow update_art
-update_artist_info update_from_tags update_podcast url_to_song user user_create user_delete
-user_edit user_playlists user_preference user_preferences user_smartlists user_update users
-video videos
-""".split()
+API6_ACTIONS = (
+    "advanced_search", "album", "album_songs", "albums", "artist", "artist_albums",
+    "artist_songs", "artists", "bookmark", "bookmark_create", "bookmark_delete",
+    "bookmark_edit", "bookmarks", "browse", "catalog", "catalog_action", "catalog_add",
+    "catalog_create", "catalog_delete", "catalog_file", "catalog_folder", "catalogs",
+    "deleted_podcast_episodes", "deleted_songs", "deleted_videos", "democratic", "download",
+    "flag", "followers", "following", "friends_timeline", "genre", "genre_albums",
+    "genre_artists", "genre_songs", "genres", "get_art", "get_bookmark",
+    "get_external_metadata", "get_indexes", "get_lyrics", "get_similar", "goodbye",
+    "handshake", "index", "label", "label_artists", "labels", "last_shouts", "license",
+    "license_songs", "licenses", "list", "live_stream", "live_stream_create",
+    "live_stream_delete", "live_stream_edit", "live_streams", "localplay", "localplay_songs",
+    "lost_password", "now_playing", "ping", "player", "playlist", "playlist_add",
+    "playlist_add_song", "playlist_create", "playlist_delete", "playlist_edit",
+    "playlist_generate", "playlist_hash", "playlist_remove_song", "playlist_songs",
+    "playlists", "podcast", "podcast_create", "podcast_delete", "podcast_edit",
+    "podcast_episode", "podcast_episode_delete", "podcast_episodes", "podcast_update",
+    "podcasts", "preference_create", "preference_delete", "preference_edit", "rate",
+    "record_play", "register", "scrobble", "search", "search_group", "search_rules",
+    "search_songs", "share", "share_create", "share_delete", "share_edit", "shares",
+    "smartlist", "smartlist_delete", "smartlist_songs", "smartlists", "song", "song_delete",
+    "song_tags", "songs", "stats", "stream", "system_preference", "system_preferences",
+    "system_update", "timeline", "toggle_follow", "update_art", "update_artist_info",
+    "update_from_tags", "update_podcast", "url_to_song", "user", "user_create", "user_delete",
+    "user_edit", "user_playlists", "user_preference", "user_preferences", "user_smartlists",
+    "user_update", "users", "video", "videos",
+)
 
 MARKERS = {
     "coverage": ("<!-- coverage:start -->", "<!-- coverage:end -->"),

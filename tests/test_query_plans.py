@@ -34,7 +34,7 @@ def full_scans(lines: list[str]) -> list[str]:
 def test_default_list_order_walks_an_index(server, spec, default_sort) -> None:
     conn = server.db.reader()
     order = listing.order_by(spec, Params({}))
-    lines = plan(conn, f"SELECT {spec.id_column} {spec.base} WHERE 1 ORDER BY {order}")  # noqa: S608
+    lines = plan(conn, f"SELECT {spec.id_column} {spec.base} WHERE 1 ORDER BY {order}")
     assert not full_scans(lines), lines
     assert not any(line == "USE TEMP B-TREE FOR ORDER BY" for line in lines), lines
 

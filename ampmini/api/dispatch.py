@@ -69,6 +69,10 @@ class Server:
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     services: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Actions that rewrite the config file (reset_apikey) reload it through this.
+        self.services.setdefault("config_source", self.config_source)
+
     @property
     def config(self) -> Config:
         return self.config_source.current
@@ -130,7 +134,7 @@ def handle(
             if cred is not None and cred.user["disabled"]:
                 cred = None
         version_param = values.get("version")
-        if act is not None and act.public or (from_header and version_param):
+        if (act is not None and act.public) or (from_header and version_param):
             requested = parse_version(version_param)
             api = requested.major
             if name == "ping" and not version_param and cred and cred.api_version:

@@ -20,8 +20,8 @@ from .shapes import (
     IdIndex,
     IdList,
     Item,
-    Kind,
     KeyValues,
+    Kind,
     ObjectList,
     Shape,
     Single,
@@ -95,7 +95,7 @@ def _ref_json(ref: Any, api: int) -> dict[str, Any]:
     return {"id": str(ref["id"]), "name": ref["name"]}
 
 
-def _field_json(f: Field, value: Any, api: int) -> Any:  # noqa: PLR0911 - one case per kind
+def _field_json(f: Field, value: Any, api: int) -> Any:
     kind = f.kind
     if kind is Kind.TEXT or kind is Kind.PLAIN:
         return value
@@ -138,7 +138,7 @@ def objects_json(shape: Shape, items: Sequence[Item], api: int) -> list[dict[str
     return [_object_json(fields, item, api) for item in items]
 
 
-def to_json_value(doc: Document, api: int) -> Any:  # noqa: PLR0911
+def to_json_value(doc: Document, api: int) -> Any:
     if isinstance(doc, ObjectList):
         key = doc.json_key or doc.shape.name
         body: dict[str, Any] = {}
@@ -213,7 +213,7 @@ def _ref_xml(tag: str, ref: Any, api: int, pad: str) -> str:
     return f'{pad}<{tag} id="{ref["id"]}">{cdata(ref["name"])}</{tag}>\n'
 
 
-def _field_xml(f: Field, value: Any, api: int, pad: str, out: list[str]) -> None:  # noqa: C901
+def _field_xml(f: Field, value: Any, api: int, pad: str, out: list[str]) -> None:
     tag = f.xml_name
     kind = f.kind
     if value is None and f.omit_none:
@@ -279,7 +279,7 @@ def _objects_xml(shape: Shape, items: Sequence[Item], api: int, pad: str, out: l
         out.append(f"{pad}</{name}>\n")
 
 
-def to_xml(doc: Document, api: int = 6) -> bytes:  # noqa: C901
+def to_xml(doc: Document, api: int = 6) -> bytes:
     out = [XML_HEAD, "<root>\n"]
     if isinstance(doc, ObjectList):
         if doc.envelope and doc.xml_envelope:
@@ -355,4 +355,4 @@ def error_xml(err: ApiError, action: str, api: int = 6) -> bytes:
         f"    <errorType>{cdata(err.error_type)}</errorType>\n"
         f"    <errorMessage>{cdata(err.message)}</errorMessage>\n"
         "  </error>\n</root>\n"
-    ).encode("utf-8")
+    ).encode()

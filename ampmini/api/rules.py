@@ -72,21 +72,25 @@ _ARTIST_SONGS = (
 
 
 def _user_rules(kind: str, alias: str) -> dict[str, RuleDef]:
-    """Rating, favourite and play rules shared by every library type (bound :uid)."""
+    """Rating, favourite and play rules shared by every library type (bound :uid).
+
+    `kind` and `alias` are literals from the type tables below, never request input, so the
+    f-strings build fixed SQL (the S608 warnings here are about those two names).
+    """
     mine = (
-        f"(SELECT rating FROM rating WHERE object_type = '{kind}' AND object_id = {alias}.id"
+        f"(SELECT rating FROM rating WHERE object_type = '{kind}' AND object_id = {alias}.id"  # noqa: S608
         " AND user_id = :uid)"
     )
     average = (
-        f"(SELECT AVG(rating) FROM rating WHERE object_type = '{kind}'"
+        f"(SELECT AVG(rating) FROM rating WHERE object_type = '{kind}'"  # noqa: S608
         f" AND object_id = {alias}.id)"
     )
     flagged = (
-        f"EXISTS (SELECT 1 FROM flag WHERE object_type = '{kind}' AND object_id = {alias}.id"
+        f"EXISTS (SELECT 1 FROM flag WHERE object_type = '{kind}' AND object_id = {alias}.id"  # noqa: S608
         " AND user_id = :uid)"
     )
     plays = (
-        f"COALESCE((SELECT plays FROM play_count WHERE object_type = '{kind}'"
+        f"COALESCE((SELECT plays FROM play_count WHERE object_type = '{kind}'"  # noqa: S608
         f" AND object_id = {alias}.id), 0)"
     )
     return {
@@ -99,7 +103,7 @@ def _user_rules(kind: str, alias: str) -> dict[str, RuleDef]:
         "played": RuleDef("boolean", f"{plays} > 0"),
         "myplayed": RuleDef(
             "boolean",
-            f"EXISTS (SELECT 1 FROM play WHERE object_type = '{kind}'"
+            f"EXISTS (SELECT 1 FROM play WHERE object_type = '{kind}'"  # noqa: S608
             f" AND object_id = {alias}.id AND user_id = :uid AND kind = 'play')",
         ),
     }
@@ -310,7 +314,7 @@ def _text_clause(rule_def: RuleDef, operator: int, value: str) -> tuple[str, lis
     return test, [value]
 
 
-def _clause(  # noqa: PLR0911 - one branch per operator family
+def _clause(
     rule_def: RuleDef, operator: int, value: str, search: SearchType
 ) -> tuple[str, list] | None:
     family = rule_def.family
@@ -362,7 +366,7 @@ def _clause(  # noqa: PLR0911 - one branch per operator family
         if not count.isdigit():
             return None
         return (
-            f"{search.id_column} IN (SELECT {search.id_column} {search.base}"  # noqa: S608
+            f"{search.id_column} IN (SELECT {search.id_column} {search.base}"
             f" ORDER BY {rule_def.expr} DESC LIMIT ?)",
             [int(count)],
         )
@@ -405,7 +409,7 @@ def search_ids(
         q.add(search.extra_where)
     order = "RANDOM()" if random else f"{search.order}, {search.id_column}"
     sql = (
-        f"SELECT DISTINCT {search.id_column} {search.base} WHERE {q.sql()}"  # noqa: S608
+        f"SELECT DISTINCT {search.id_column} {search.base} WHERE {q.sql()}"
         f" ORDER BY {order}"
     )
     if limit:

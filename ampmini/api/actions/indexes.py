@@ -42,6 +42,7 @@ class IndexType:
     children: Children | None = None  # index include=1
     json_key: str | None = None
     name_keys: tuple[str, str, str] = ("name", "prefix", "basename")
+    scope: Callable[[Context, Query], None] | None = None  # per-caller conditions (visibility)
 
 
 def _songs(ctx: Context, ids: list[int], include: bool) -> list[dict[str, Any]]:
@@ -115,6 +116,8 @@ def _page(ctx: Context, entry: IndexType) -> Page:
     q = Query()
     for clause in entry.where:
         q.add(clause)
+    if entry.scope is not None:
+        entry.scope(ctx, q)
     return standard_list(ctx.conn, entry.spec, ctx.params, q)
 
 
@@ -124,7 +127,7 @@ def _include(ctx: Context) -> bool:
 
 @action("get_indexes")
 def get_indexes(ctx: Context) -> ObjectList:
-    kind, entry = _index_type(ctx)
+    _kind, entry = _index_type(ctx)
     page = _page(ctx, entry)
     include = _include(ctx)
     items = entry.load(ctx, page.page_ids, include)
@@ -164,7 +167,7 @@ def name_items(ctx: Context, entry: IndexType, ids: list[int]) -> list[dict[str,
 
 @action("list", api6_only=True)
 def list_(ctx: Context) -> ObjectList:
-    kind, entry = _index_type(ctx)
+    _kind, entry = _index_type(ctx)
     page = _page(ctx, entry)
     return ObjectList(LIST_ITEM, name_items(ctx, entry, page.page_ids), page.total, page.md5)
 

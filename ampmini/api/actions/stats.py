@@ -24,7 +24,7 @@ _TABLES = {
 }
 
 
-def _ids(ctx: Context, kind: str, how: str, user_id: int) -> list[int]:  # noqa: PLR0911
+def _ids(ctx: Context, kind: str, how: str, user_id: int) -> list[int]:
     table, id_col, added, enabled = _TABLES[kind]
     conn = ctx.conn
     # table/column names come from the _TABLES whitelist; values are bound.
