@@ -107,6 +107,10 @@ def make_app(server: Server, media: dict[str, MediaHandler] | None = None) -> bo
             return bottle.HTTPResponse(status=404, headers=CORS_HEADERS)
         return handler(server, bottle.request, base_url(server, bottle.request))
 
+    from .share_links import mount_share_links
+
+    mount_share_links(app, server)
+
     @app.error(404)
     def not_found(_error: bottle.HTTPError) -> str:
         bottle.response.set_header("Content-Type", "text/plain; charset=UTF-8")

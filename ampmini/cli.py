@@ -11,8 +11,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .accounts import LEVELS, AccountError, add_user, delete_user, list_users, set_password
-from .config import ConfigError, ConfigHolder, generate_apikey, set_apikey
+from .accounts import (
+    LEVELS,
+    AccountError,
+    add_user,
+    check_delete,
+    delete_user,
+    find_user,
+    list_users,
+    remove_apikey,
+    reset_apikey,
+    set_password,
+)
+from .config import ConfigError, ConfigHolder
 from .db import Database, open_database
 
 log = logging.getLogger("ampmini")
@@ -70,21 +81,22 @@ def cmd_adduser(args: argparse.Namespace) -> int:
     add_user(db, args.name, password, access=level, email=args.email or "")
     print(f"user {args.name} created (level {level})")
     if args.apikey:
-        source = holder.current.source
-        if source is None:
+        if holder.current.source is None:
             raise ConfigError("--apikey needs a config file: pass --config FILE")
-        key = generate_apikey()
-        set_apikey(source, args.name, key)
+        key = reset_apikey(holder.current.source, args.name)
         print(f"API key for {args.name} (shown once): {key}")
     return 0
 
 
 def cmd_deluser(args: argparse.Namespace) -> int:
     holder, db = _open(args)
+    row = find_user(db.reader(), args.name)
+    if row is None:
+        raise AccountError(f"no user {args.name!r}")
+    check_delete(db.reader(), row, None)
+    # The key goes first: a config file that cannot be written leaves the user as it was.
+    remove_apikey(holder.current.source, row["username"], holder.current.apikeys)
     delete_user(db, args.name)
-    source = holder.current.source
-    if source is not None and args.name in holder.current.apikeys:
-        set_apikey(source, args.name, None)
     print(f"user {args.name} deleted")
     return 0
 
@@ -141,6 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     users = sub.add_parser("users", help="list users")
     users.set_defaults(func=cmd_users)
+
+    from .doctor import add_doctor_command
+    from .radio_cli import add_radio_commands
+    from .smartlist_cli import add_smartlist_commands
+
+    add_doctor_command(sub)
+    add_smartlist_commands(sub)
+    add_radio_commands(sub)
     return parser
 
 

@@ -241,6 +241,26 @@ URL = Kind("URL (optional)", _parse_optional_url)
 IP = Kind("IP address (optional)", _parse_optional_ip)
 
 
+def _parse_mpd_host(text: str) -> str:
+    """MPD's address: empty (no controller), a host name or IP, an absolute unix socket path,
+    or `@name` (a Linux abstract socket), the spellings MPD_HOST accepts too."""
+    if not text:
+        return ""
+    if text.startswith("@") and len(text) > 1:
+        return text
+    if text.startswith(("/", "~", "$")):
+        return str(expand_path(text))
+    return _parse_host(text)
+
+
+def _parse_optional_path(text: str) -> Path | None:
+    return expand_path(text) if text else None
+
+
+MPD_HOST = Kind("host, socket path or empty", _parse_mpd_host)
+OPTIONAL_PATH = Kind("path (optional)", _parse_optional_path)
+
+
 # --------------------------------------------------------------------------------------------
 # The key table.
 
@@ -298,6 +318,50 @@ KEYS: dict[tuple[str, str], Key] = _table(
     Key("features", "allow_video", BOOL, "false", "Videos (`allow_video`)."),
     Key("features", "label", BOOL, "false", "Record labels (`label`)."),
     Key("features", "licensing", BOOL, "false", "Licences (`licensing`)."),
+    Key("features", "share_expire", integer(0), "7",
+        "Days a new share stays valid when share_create names none; 0 = never expires."),
+    Key("features", "share_max_counter", integer(0), "0",
+        "Visits a new share allows before it stops working; 0 = unlimited."),
+    Key("features", "delete_from_disk", BOOL, "false",
+        "Let content managers delete music files from disk (catalog_file/catalog_folder "
+        "`remove`; Ampache `delete_from_disk`)."),
+    Key("features", "download", BOOL, "true", "Downloads of original files (`download`)."),
+    Key("features", "allow_public_registration", BOOL, "false",
+        "Let anyone create an account with the API's `register` (new accounts stay disabled "
+        "until an admin enables them)."),
+    Key("localplay", "host", MPD_HOST, "",
+        "MPD to drive with `localplay` (the Pi's own speakers): host name or IP, or the path of "
+        "its unix socket (`/run/mpd/socket`); empty = no localplay controller."),
+    Key("localplay", "port", integer(1, 65535), "6600", "MPD's TCP port (ignored for a socket)."),
+    Key("localplay", "password", TEXT, "",
+        "MPD's password, when its mpd.conf sets one; empty = none."),
+    Key("localplay", "timeout", integer(1, 60), "3",
+        "Seconds to wait for MPD before `localplay` answers 4710 (never a hung worker)."),
+    Key("localplay", "volume_step", integer(1, 100), "5",
+        "Volume change of `volume_up`/`volume_down`, in percent."),
+    Key("localplay", "localplay_level", integer(0, 100), "100",
+        "Lowest user level allowed to use `localplay` and `localplay_songs` (Ampache's "
+        "`localplay_level`; 100 = admins only)."),
+    Key("localplay", "music_directory", OPTIONAL_PATH, "",
+        "The folder MPD's `music_directory` points at, as ampmini sees it (usually one of "
+        "[library] roots). Songs below it are handed to MPD by relative path, no HTTP in "
+        "between; others, and everything when empty, by an ampmini stream URL."),
+    Key("democratic", "cooldown", integer(0), "30",
+        "Minutes before a song played by democratic play may be played by it again."),
+    Key("democratic", "base_playlist", integer(0), "0",
+        "Playlist id democratic play picks random songs from when nobody has voted; "
+        "0 = random songs of the whole library."),
+    Key("podcast", "refresh_interval", integer(0), "86400",
+        "Seconds between refreshes of every podcast feed; 0 = only on request."),
+    Key("podcast", "keep_episodes", integer(0), "10",
+        "Download the newest N episodes of each podcast into its catalog folder; older ones "
+        "(and all, with 0) are streamed from the feed's own URL."),
+    Key("podcast", "max_episode_size", integer(1), "536870912",
+        "Largest episode file downloaded, in bytes; bigger ones are streamed remotely."),
+    Key("podcast", "max_feed_size", integer(1), "10485760",
+        "Largest feed document accepted, in bytes."),
+    Key("podcast", "timeout", integer(1, 3600), "30",
+        "Seconds to wait on a silent feed or episode server before giving up."),
 )  # fmt: skip
 
 
@@ -355,6 +419,51 @@ class FeaturesConfig:
     allow_video: bool
     label: bool
     licensing: bool
+    download: bool = True  # defaults: tests build FeaturesConfig without them
+    allow_public_registration: bool = False
+    delete_from_disk: bool = False  # last: it has a default
+    share_expire: int = 7  # defaults: tests build FeaturesConfig without them
+    share_max_counter: int = 0
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class LocalplayConfig:
+    """``[localplay]``: the MPD that `localplay` drives. The repr never shows the password."""
+
+    host: str = ""
+    port: int = 6600
+    password: str = ""
+    timeout: int = 3
+    volume_step: int = 5
+    localplay_level: int = 100
+    music_directory: Path | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"LocalplayConfig(host={self.host!r}, port={self.port}, "
+            f"password={'***' if self.password else ''!r}, timeout={self.timeout}, "
+            f"volume_step={self.volume_step}, localplay_level={self.localplay_level}, "
+            f"music_directory={self.music_directory!r})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DemocraticConfig:
+    """``[democratic]``: the shared voting queue."""
+
+    cooldown: int = 30
+    base_playlist: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PodcastConfig:
+    """``[podcast]``: feed refresh and episode downloads (ampmini/podcasts.py)."""
+
+    refresh_interval: int = 86400
+    keep_episodes: int = 10
+    max_episode_size: int = 536870912
+    max_feed_size: int = 10485760
+    timeout: int = 30
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -404,6 +513,9 @@ class Config:
     transcode: TranscodeConfig
     features: FeaturesConfig
     source: Path | None = None
+    localplay: LocalplayConfig = field(default_factory=LocalplayConfig)
+    democratic: DemocraticConfig = field(default_factory=DemocraticConfig)
+    podcast: PodcastConfig = field(default_factory=PodcastConfig)
 
 
 #: Fixed sections, in file order; each Key's section must be here with a field per key.
@@ -413,6 +525,9 @@ SECTION_TYPES: dict[str, type] = {
     "library": LibraryConfig,
     "transcode": TranscodeConfig,
     "features": FeaturesConfig,
+    "localplay": LocalplayConfig,
+    "democratic": DemocraticConfig,
+    "podcast": PodcastConfig,
 }
 
 

@@ -61,12 +61,54 @@ def _song_file(conn: sqlite3.Connection, song_id: int) -> MediaFile | None:
                      row["time"], row["title"], row["artist"])
 
 
-MEDIA_LOOKUPS["song"] = _song_file
+def _episode_file(conn: sqlite3.Connection, episode_id: int) -> MediaFile | None:
+    """A downloaded podcast episode (remote ones are redirected to, see `play`)."""
+    row = conn.execute(
+        "SELECT e.path, e.mime, e.bitrate, e.time, e.title, p.title AS podcast"
+        " FROM podcast_episode e JOIN podcast p ON p.id = e.podcast_id"
+        " WHERE e.id = ? AND e.state = 'completed' AND e.path IS NOT NULL",
+        (episode_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    fmt = os.path.splitext(row["path"])[1].lstrip(".").lower() or "mp3"
+    return MediaFile("podcast_episode", episode_id, row["path"], fmt,
+                     row["mime"] or mime_for(fmt), row["bitrate"], row["time"], row["title"],
+                     row["podcast"])
+
+
+def _video_file(conn: sqlite3.Connection, video_id: int) -> MediaFile | None:
+    row = conn.execute(
+        "SELECT path, format, mime, time, title FROM video WHERE id = ?", (video_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    return MediaFile("video", video_id, row["path"], row["format"], row["mime"], 0,
+                     row["time"], row["title"], "video")
+
+
+MEDIA_LOOKUPS.update(song=_song_file, podcast_episode=_episode_file, video=_video_file)
 
 
 def find_media(conn: sqlite3.Connection, object_type: str, object_id: int) -> MediaFile | None:
     lookup = MEDIA_LOOKUPS.get(object_type)
-    return lookup(conn, object_id) if lookup is not None else None
+    if lookup is None:
+        return None
+    try:
+        return lookup(conn, object_id)
+    except sqlite3.OperationalError:  # that feature's tables are not in this database
+        return None
+
+
+def remote_episode(conn: sqlite3.Connection, object_type: str, object_id: int) -> str | None:
+    """The enclosure URL of a podcast episode that is not downloaded (kept remote)."""
+    if object_type != "podcast_episode":
+        return None
+    row = conn.execute(
+        "SELECT source FROM podcast_episode WHERE id = ? AND state != 'completed'", (object_id,)
+    ).fetchone()
+    source = row["source"] if row is not None else None
+    return source if source and source.startswith(("http://", "https://")) else None
 
 
 def _stream_user(conn: sqlite3.Connection, ssid: str, now: int) -> sqlite3.Row | None:
@@ -164,6 +206,23 @@ def _int(value: str | None) -> int:
     return int(text) if text.isdigit() else 0
 
 
+def _democratic_song(server: Server, request: bottle.BaseRequest) -> int | None:
+    """The song a democratic play URL means now.
+
+    Each real start of the URL advances the shared queue; HEAD and seeks further into the
+    current song (a Range not starting at 0) must not, so they get the song popped last.
+    """
+    range_header = request.get_header("Range", "").replace(" ", "")
+    starting = request.method != "HEAD" and (not range_header or range_header == "bytes=0-")
+    if starting:
+        hook = server.services.get("democratic_next")
+        return hook(server.db) if hook is not None else None
+    row = server.db.reader().execute(
+        "SELECT song_id FROM democratic_played ORDER BY played DESC LIMIT 1"
+    ).fetchone()
+    return row[0] if row is not None else None
+
+
 def play(server: Server, request: bottle.BaseRequest, base_url: str) -> Any:
     """`/play/index.php?ssid=…&type=song&oid=…` — the target of every `url` field (§10.4)."""
     q = _query(request)
@@ -176,8 +235,7 @@ def play(server: Server, request: bottle.BaseRequest, base_url: str) -> Any:
     if user is None or user["disabled"]:
         return _empty(403)
     if q.get("demo_id"):
-        hook = server.services.get("democratic_next")
-        song_id = hook(server.db) if hook is not None else None
+        song_id = _democratic_song(server, request)
         if song_id is None:
             return _empty(404)
         object_type, object_id = "song", song_id
@@ -188,6 +246,9 @@ def play(server: Server, request: bottle.BaseRequest, base_url: str) -> Any:
             return _empty(400)
     media = find_media(conn, object_type, object_id)
     if media is None:
+        remote = remote_episode(conn, object_type, object_id)
+        if remote is not None:  # an episode kept remote: the player fetches it from the feed
+            return bottle.HTTPResponse("", 302, {**CORS, "Location": remote})
         return _empty(404)
     return serve_media(
         server, request, user, media,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 from typing import Any
 
 from .api.dispatch import Server
@@ -25,14 +26,44 @@ class Background:
         self.scan_requested = threading.Event()
         self.scans_completed = 0
         self._threads: list[threading.Thread] = []
+        self.watcher: Any = None  # library.watcher.Watcher while [library] watch is on
+        self._folders: set[Path] = set()  # request_scan() folders for the scan loop
+        self._folders_lock = threading.Lock()
+        self._full_requested = False
 
     def start(self, *, scan_on_start: bool) -> None:
         if scan_on_start:
+            self._full_requested = True
             self.scan_requested.set()
         for target, name in ((self._scan_loop, "scanner"), (self._config_loop, "config")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self.holder.current.library.watch:
+            self._start_watcher()
+
+    def _start_watcher(self) -> None:
+        from .catalogs import all_roots
+        from .library.watcher import Watcher
+
+        db = self.server.db
+        # Periodic full re-scans stay with the scan loop (rescan_interval), so the watcher
+        # only handles events, polled roots and request_scan().
+        self.watcher = Watcher(db, lambda: all_roots(db, self.holder.current))
+        try:
+            self.watcher.start()
+        except Exception:
+            log.exception("cannot start the library watcher; changes need a re-scan")
+            self.watcher = None
+
+    def request_scan(self, folder: Path) -> None:
+        """Re-scan folder soon (e.g. /play found a file gone), via the watcher if it runs."""
+        if self.watcher is not None:
+            self.watcher.request(folder)
+            return
+        with self._folders_lock:
+            self._folders.add(Path(folder))
+        self.scan_requested.set()
 
     def _scan_loop(self) -> None:
         from .library.scanner import scan
@@ -40,14 +71,20 @@ class Background:
 
         while not self.stop.is_set():
             interval = self.holder.current.library.rescan_interval or None
-            self.scan_requested.wait(timeout=interval)
+            woken = self.scan_requested.wait(timeout=interval) and not self._full_requested
+            self._full_requested = False
             if self.stop.is_set():
                 return
             self.scan_requested.clear()
+            with self._folders_lock:
+                # Woken only by request_scan(): just those folders; else (start, timer) all.
+                folders = list(self._folders) if self._folders and woken else None
+                self._folders.clear()
             try:
                 # Progress goes to the log: a server's stderr is the journal, not a TTY.
                 progress = ProgressReporter(None, "scan")
-                result = scan(self.server.db, self.holder.current.library.roots, progress=progress)
+                result = scan(self.server.db, self.holder.current.library.roots,
+                              progress=progress, folders=folders)
                 log.info(
                     "scan finished: %d files, %d added, %d updated, %d removed in %.1fs",
                     result.seen, result.added, result.updated, result.removed, result.elapsed,
@@ -66,13 +103,22 @@ class Background:
     def close(self) -> None:
         self.stop.set()
         self.scan_requested.set()
+        watcher, self.watcher = self.watcher, None
+        if watcher is not None:
+            watcher.stop()
 
 
 def build(holder: ConfigHolder, db: Database) -> tuple[Server, Any]:
     """The dispatch server and its WSGI app, with the media handlers wired in."""
     from .media import MEDIA_HANDLERS
 
+    from .api.actions.democratic import next_democratic_song
+    from .api.actions.nowplaying import record_now_playing
+
     server = Server(db=db, config_source=holder)
+    # Hooks the /play handler calls: what plays now, and the democratic queue.
+    server.services["now_playing"] = record_now_playing
+    server.services["democratic_next"] = lambda db: next_democratic_song(db, holder.current)
     return server, make_app(server, MEDIA_HANDLERS)
 
 

@@ -65,7 +65,7 @@ LOSSLESS = {"flac", "wav", "aiff", "aif", "alac", "ape", "wv", "dsf"}
 DEFAULT_LOSSY = "mp3"
 
 
-class TranscoderMissing(RuntimeError):  # noqa: N818 — the name the API layer catches
+class TranscoderMissing(RuntimeError):
     """ffmpeg is not installed (or not where ``ffmpeg=`` points)."""
 
 

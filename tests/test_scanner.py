@@ -464,8 +464,7 @@ def test_a_second_artist_turns_an_untagged_folder_into_various_artists(
 def test_concurrent_scans_run_one_after_the_other(scanned: Database, library: Path) -> None:
     results = []
     threads = [
-        threading.Thread(target=lambda: results.append(scan(scanned, [library])))
-        for _ in range(2)
+        threading.Thread(target=lambda: results.append(scan(scanned, [library]))) for _ in range(2)
     ]
     for thread in threads:
         thread.start()
@@ -500,7 +499,7 @@ def test_read_tags_keeps_multi_valued_artists_but_not_ampersands(library: Path) 
     tags.add(TPE1(encoding=3, text=["Queen", "David Bowie", "queen"]))
     tags.save()
     assert read_tags(str(path), path.stat()).artists == ("Queen", "David Bowie")
-    odd = library / "Tom & Jerry's \"<Band>\""
+    odd = library / 'Tom & Jerry\'s "<Band>"'
     first = next(odd.rglob("*.mp3"))
     assert read_tags(str(first), first.stat()).artists == ('Tom & Jerry\'s "<Band>"',)
 
@@ -602,3 +601,69 @@ def test_scan_reports_progress(db: Database, library: Path, manifest: dict[str, 
     assert f"/{result.read}" in out
     assert out.rstrip().endswith(f"{result.skipped} skipped in {result.elapsed:.1f} s")
     assert result.added == len(manifest["songs"])
+
+
+# ---------------------------------------------------------------------------- worker processes
+
+
+def _snapshot(db: Database) -> list[tuple[Any, ...]]:
+    return [
+        tuple(r)
+        for r in db.reader().execute(
+            "SELECT s.id, s.path, s.title, s.track, s.disk, s.time, s.has_art, al.name, ar.name "
+            "FROM song AS s JOIN album AS al ON al.id = s.album_id "
+            "JOIN artist AS ar ON ar.id = s.artist_id ORDER BY s.id"
+        )
+    ]
+
+
+def test_worker_processes_give_the_same_library(
+    library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pooled tag read (forced here: the library is small) stores exactly what the
+    in-process read stores, ids included, and skips the same broken files."""
+    from ampmini.library import reading
+
+    serial_db = open_database(tmp_path / "serial.db")
+    serial = scan(serial_db, [library])
+    monkeypatch.setattr(reading, "pool_size", lambda files: 2)
+    monkeypatch.setattr(reading, "CHUNK", 7)  # several chunks per worker, in flight at once
+    pooled_db = open_database(tmp_path / "pooled.db")
+    pooled = scan(pooled_db, [library])
+    try:
+        assert (pooled.added, pooled.skipped, pooled.read) == (
+            serial.added, serial.skipped, serial.read,
+        )  # fmt: skip
+        assert _snapshot(pooled_db) == _snapshot(serial_db)
+        failures = "SELECT path, error FROM scan_failure ORDER BY path"
+        assert rows(pooled_db, failures) == rows(serial_db, failures)
+    finally:
+        serial_db.close()
+        pooled_db.close()
+
+
+def test_worker_pool_only_for_big_scans_with_spare_cpus() -> None:
+    from ampmini.library import reading
+
+    assert reading.pool_size(10) == 0
+    cpus = len(os.sched_getaffinity(0))
+    expected = min(cpus - 1, reading.MAX_WORKERS)
+    assert reading.pool_size(reading.POOL_MIN_FILES) == (expected if expected >= 2 else 0)
+
+
+def test_held_files_are_neither_read_nor_removed(scanned: Database, library: Path) -> None:
+    path = library / "Queen" / "Greatest Hits" / "01 - Bohemian Rhapsody.mp3"
+    before = song(scanned, library, "Queen/Greatest Hits/01 - Bohemian Rhapsody.mp3")
+    new = library / "Queen" / "Greatest Hits" / "03 - Copy.mp3"
+    shutil.copy2(path, new)
+    with path.open("ab") as out:
+        out.write(b"\x00" * 100)  # changed, but "still being written"
+    result = scan(scanned, [library], folders=[path.parent], hold={str(path), str(new)})
+    assert result.held == 2 and result.read == 0 and not result.changed
+    assert (
+        song(scanned, library, "Queen/Greatest Hits/01 - Bohemian Rhapsody.mp3")["size"]
+        == (before["size"])
+    )
+    assert song(scanned, library, "Queen/Greatest Hits/03 - Copy.mp3") is None
+    result = scan(scanned, [library], folders=[path.parent])
+    assert result.added == 1 and result.updated >= 1

@@ -109,8 +109,8 @@ class ObjectList:
     head: Sequence[tuple[str, Any]] = ()  # extra leading keys (browse: catalog_id …)
     xml_shape: Shape | None = None  # a condensed XML form of the same items (get_indexes)
     json_wrap_api5: bool = False  # API5 `users` answers `[{"user": […]}]`
-    xml_envelope: bool = True  # False: XML has no total_count/md5 (bookmarks, spec §3.1)
-    xml_envelope: bool = True  # False: deleted_* (JSON keeps total_count/md5, XML not)
+    # False: XML has no total_count/md5 while JSON keeps them (bookmarks, deleted_*; §3.1)
+    xml_envelope: bool = True
 
 
 @dataclass(slots=True)

@@ -13,9 +13,10 @@ from ... import art
 from ...media import find_art, find_media, serve_art, serve_media
 from ..errors import BadRequest, HttpStatus, MissingParameter
 from ..registry import Context, action
+from .playlists import stream_song_ids
 
-# Playlist/smartlist streams pick a random song of the list; features register resolvers.
-LIST_STREAMS: dict[str, Any] = {}
+# `type=playlist|search` streams a random song of the list (spec §10.1).
+LIST_STREAMS: dict[str, Any] = {"playlist": stream_song_ids, "search": stream_song_ids}
 
 
 def _required(ctx: Context, *names: str) -> str:
