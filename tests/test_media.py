@@ -157,3 +157,18 @@ def test_resized_art_is_cached(api, token, server) -> None:
     assert hashlib.sha256(first.content).digest() != hashlib.sha256(original.content).digest()
     cache = Path(server.holder.current.database.path).parent / "art-cache"
     assert any(cache.iterdir())
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
+def test_transcode_preferences_are_honoured(api, token) -> None:
+    song = song_of_format(api, token, "flac")
+    assert requests.get(song["url"], timeout=10).headers["Content-Type"] == "audio/flac"
+    edited = api.json("preference_edit", auth=token, filter="transcode", value="always")
+    assert edited["value"] == "always", edited
+    try:
+        answer = requests.get(song["url"], timeout=30)
+        assert answer.headers["Content-Type"] == "audio/mpeg"
+        assert answer.headers["Accept-Ranges"] == "none"
+    finally:
+        api.json("preference_edit", auth=token, filter="transcode", value="default")
+    assert requests.get(song["url"], timeout=10).headers["Content-Type"] == "audio/flac"

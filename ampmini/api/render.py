@@ -97,7 +97,7 @@ def _ref_json(ref: Any, api: int) -> dict[str, Any]:
 
 def _field_json(f: Field, value: Any, api: int) -> Any:
     kind = f.kind
-    if kind is Kind.TEXT or kind is Kind.PLAIN:
+    if kind is Kind.TEXT or kind is Kind.PLAIN or kind is Kind.VALUE:
         return value
     if kind is Kind.INT or kind is Kind.INT_TEXT:
         return None if value is None else int(value)
@@ -227,6 +227,12 @@ def _field_xml(f: Field, value: Any, api: int, pad: str, out: list[str]) -> None
             out.append(f"{pad}<{tag}>{escape(_scalar_text(value))}</{tag}>\n")
     elif kind is Kind.INT_TEXT:
         out.append(f"{pad}<{tag}>{cdata(value)}</{tag}>\n")
+    elif kind is Kind.VALUE:
+        text = "" if value is None else str(value)
+        if text.lstrip("-").isdigit():
+            out.append(f"{pad}<{tag}>{text}</{tag}>\n")
+        else:
+            out.append(f"{pad}<{tag}>{cdata(text)}</{tag}>\n")
     elif kind is Kind.BOOL:
         out.append(f"{pad}<{tag}>{1 if value else 0}</{tag}>\n")
     elif kind is Kind.BOOL_TEXT:

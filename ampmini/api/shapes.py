@@ -33,6 +33,7 @@ class Kind(Enum):
     GENRES = auto()  # list of {id,name}; XML repeated <genre id><name/></genre>
     NESTED = auto()  # list of objects of `shape`; XML wrapper element (or inline)
     USER_REF = auto()  # {id, username}; XML <user id><username/></user>
+    VALUE = auto()  # a string: XML bare when it is a number, else CDATA (preference value)
     CUSTOM = auto()  # rendered by the field's own json/xml callables
 
 

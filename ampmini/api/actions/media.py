@@ -64,7 +64,7 @@ def stream(ctx: Context) -> Any:
     return _binary(ctx, download=False)
 
 
-@action("download")
+@action("download", feature="download")
 def download(ctx: Context) -> Any:
     return _binary(ctx, download=True)
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ... import preferences
 from ...accounts import find_user
 from .. import library
 from ..errors import BadRequest, Forbidden, MissingParameter, NotFound
@@ -27,7 +28,6 @@ from ..registry import Context, Level, action
 from ..rules import SEARCH_TYPES, Rule, RuleDef, SearchType, search_ids
 from ..shapes import IdList, KeyValues, ObjectList, Single, Success
 from . import indexes, search
-from .stats import STATS_THRESHOLD_DAYS
 
 SMART_PREFIX = "smart_"
 
@@ -638,7 +638,8 @@ def _generate_query(ctx: Context, mode: str) -> Query:
     params, uid = ctx.params, ctx.user_id
     q = Query()
     q.add("s.enabled = 1")
-    since = int(time.time()) - STATS_THRESHOLD_DAYS * 86400
+    days = int(preferences.get(ctx.conn, uid, "stats_threshold", ctx.config))
+    since = int(time.time()) - days * 86400
     played = (
         "SELECT object_id FROM play WHERE user_id = ? AND object_type = 'song' AND kind = 'play'"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from ... import preferences
 from ...accounts import find_user
 from .. import library
 from ..errors import BadRequest, NotFound
@@ -13,8 +14,10 @@ from ..registry import Context, action
 from ..shapes import ObjectList
 from .browse import object_list
 
-STATS_THRESHOLD_DAYS = 7  # Ampache's default `stats_threshold`
-POPULAR_THRESHOLD = 10  # default `limit` of stats (spec §3.5)
+# `stats_threshold` (days counted as recent) and `popular_threshold` (default `limit`,
+# spec §3.5) are per-user preferences, as in Ampache.
+preferences.offer("stats_threshold")
+preferences.offer("popular_threshold")
 
 # type → (table alias expression, id column, added column, enabled filter)
 _TABLES = {
@@ -53,7 +56,8 @@ def _ids(ctx: Context, kind: str, how: str, user_id: int) -> list[int]:
         song_expr = "(SELECT album_id FROM song WHERE id = object_id)"
     else:
         song_expr = "(SELECT artist_id FROM song WHERE id = object_id)"
-    since = int(time.time()) - STATS_THRESHOLD_DAYS * 86400
+    days = int(preferences.get(conn, user_id, "stats_threshold", ctx.config))
+    since = int(time.time()) - days * 86400
     if how == "frequent":
         rows = conn.execute(
             f"SELECT {song_expr} AS oid, COUNT(*) AS n FROM play WHERE object_type = 'song'"  # noqa: S608
@@ -90,7 +94,8 @@ def stats(ctx: Context) -> ObjectList:
         if found is None:
             raise NotFound(other, "username")
         user_id = found["id"]
-    page = paginate(_ids(ctx, kind, how, user_id), ctx.params.paging(POPULAR_THRESHOLD))
+    popular = int(preferences.get(ctx.conn, ctx.user_id, "popular_threshold", ctx.config))
+    page = paginate(_ids(ctx, kind, how, user_id), ctx.params.paging(popular))
     if kind == "song":
         return object_list(SONG, library.load_songs(ctx, page.page_ids), page)
     if kind == "album":

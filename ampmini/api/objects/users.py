@@ -26,7 +26,7 @@ PREFERENCE = Shape(
         Field("name", Kind.TEXT),
         Field("level", Kind.INT),
         Field("description", Kind.TEXT),
-        Field("value", Kind.PLAIN),
+        Field("value", Kind.VALUE),
         Field("type", Kind.TEXT),
         Field("category", Kind.TEXT),
         Field("subcategory", Kind.TEXT),
