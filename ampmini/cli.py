@@ -60,12 +60,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    from .catalogs import all_roots
     from .library.scanner import scan
+    from .library.videos import scan_videos
     from .progress import ProgressReporter
 
     holder, db = _open(args)
     progress = ProgressReporter(None, "scan")
-    result = scan(db, holder.current.library.roots, full=args.full, progress=progress)
+    result = scan(db, all_roots(db, holder.current), full=args.full, progress=progress)
+    scan_videos(db)
     print(
         f"scan: {result.seen} files, {result.added} added, {result.updated} updated, "
         f"{result.moved} moved, {result.removed} removed, {result.skipped} skipped "

@@ -30,6 +30,7 @@ class Background:
         self._folders: set[Path] = set()  # request_scan() folders for the scan loop
         self._folders_lock = threading.Lock()
         self._full_requested = False
+        self.podcasts: Any = None  # podcasts.Refresher: feed refresh and episode downloads
 
     def start(self, *, scan_on_start: bool) -> None:
         if scan_on_start:
@@ -41,6 +42,9 @@ class Background:
             self._threads.append(thread)
         if self.holder.current.library.watch:
             self._start_watcher()
+        from .podcasts import start_background
+
+        self.podcasts = start_background(self.server.db, self.holder)
 
     def _start_watcher(self) -> None:
         from .catalogs import all_roots
@@ -66,7 +70,9 @@ class Background:
         self.scan_requested.set()
 
     def _scan_loop(self) -> None:
+        from .catalogs import all_roots
         from .library.scanner import scan
+        from .library.videos import scan_videos
         from .progress import ProgressReporter
 
         while not self.stop.is_set():
@@ -83,12 +89,14 @@ class Background:
             try:
                 # Progress goes to the log: a server's stderr is the journal, not a TTY.
                 progress = ProgressReporter(None, "scan")
-                result = scan(self.server.db, self.holder.current.library.roots,
-                              progress=progress, folders=folders)
+                roots = all_roots(self.server.db, self.holder.current)
+                result = scan(self.server.db, roots, progress=progress, folders=folders)
                 log.info(
                     "scan finished: %d files, %d added, %d updated, %d removed in %.1fs",
                     result.seen, result.added, result.updated, result.removed, result.elapsed,
                 )
+                if folders is None:
+                    scan_videos(self.server.db)  # video catalogs have their own walk
             except Exception:
                 log.exception("scan failed")
             self.scans_completed += 1
@@ -106,14 +114,16 @@ class Background:
         watcher, self.watcher = self.watcher, None
         if watcher is not None:
             watcher.stop()
+        podcasts, self.podcasts = self.podcasts, None
+        if podcasts is not None:
+            podcasts.close()
 
 
 def build(holder: ConfigHolder, db: Database) -> tuple[Server, Any]:
     """The dispatch server and its WSGI app, with the media handlers wired in."""
-    from .media import MEDIA_HANDLERS
-
     from .api.actions.democratic import next_democratic_song
     from .api.actions.nowplaying import record_now_playing
+    from .media import MEDIA_HANDLERS
 
     server = Server(db=db, config_source=holder)
     # Hooks the /play handler calls: what plays now, and the democratic queue.
@@ -134,6 +144,10 @@ def run_server(holder: ConfigHolder, db: Database, *, scan_on_start: bool = True
         "port": config.server.port,
         "threads": config.server.threads,
         "ident": "ampmini",
+        # A transcode is piped through the channel's output buffer: kept small, ffmpeg is
+        # paced by the client and stopped soon after it leaves, and nothing spills to a
+        # temp file on the SD card. File bodies bypass this buffer (sendfile).
+        "outbuf_high_watermark": 256 * 1024,
     }
     if config.server.trusted_proxy:
         waitress_options["trusted_proxy"] = config.server.trusted_proxy
