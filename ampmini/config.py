@@ -502,6 +502,23 @@ class ApiKeys(Mapping[str, str]):
 
 
 @dataclass(frozen=True, slots=True)
+class StreamLimits:
+    """`[stream_limits]`: bit-rate caps by client address range (e.g. phones on mobile data
+    reaching home through a VPN range), applied to every stream from those addresses."""
+
+    rules: tuple[tuple[str, Any, Any, int], ...] = ()  # (name, first, last, bits/s)
+
+    def cap_for(self, ip: str) -> int | None:
+        """The lowest cap of the ranges holding `ip`, or None when no range does."""
+        address = acl_rules.parse_client(ip)
+        if address is None:
+            return None
+        caps = [cap for _name, first, last, cap in self.rules
+                if first.version == address.version and first <= address <= last]
+        return min(caps) if caps else None
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration; ``source`` is the file it came from (None = built-in defaults)."""
 
@@ -513,6 +530,7 @@ class Config:
     transcode: TranscodeConfig
     features: FeaturesConfig
     source: Path | None = None
+    stream_limits: StreamLimits = field(default_factory=StreamLimits)
     localplay: LocalplayConfig = field(default_factory=LocalplayConfig)
     democratic: DemocraticConfig = field(default_factory=DemocraticConfig)
     podcast: PodcastConfig = field(default_factory=PodcastConfig)
@@ -584,6 +602,20 @@ def _build_apikeys(items: list[tuple[str, str]]) -> ApiKeys:
     return ApiKeys(dict(items))
 
 
+def _parse_stream_limit(_name: str, text: str) -> tuple[Any, Any, int]:
+    parts = text.split()
+    if len(parts) != 2:
+        raise ValueError(f"expected RANGE BITRATE, got {text!r}")
+    first, last = acl_rules.parse_range(parts[0])
+    if not parts[1].isdigit() or int(parts[1]) < 8000:
+        raise ValueError(f"bit rate {parts[1]!r} is not a number of bits per second >= 8000")
+    return first, last, int(parts[1])
+
+
+def _build_stream_limits(items: list[tuple[str, tuple[Any, Any, int]]]) -> StreamLimits:
+    return StreamLimits(tuple((name, *value) for name, value in items))
+
+
 FREE_SECTIONS: dict[str, FreeSection] = {
     "acl": FreeSection(
         name="acl",
@@ -617,6 +649,20 @@ FREE_SECTIONS: dict[str, FreeSection] = {
         absent=ApiKeys,
         example=("alice = 0123456789abcdef0123456789abcdef",),
         header_in_example=True,
+    ),
+    "stream_limits": FreeSection(
+        name="stream_limits",
+        syntax="NAME = RANGE BITRATE",
+        doc=(
+            "Cap the bit rate of every stream to clients in RANGE (CIDR, `start-end` or one "
+            "address, as in `[acl]`) at BITRATE bits per second: such streams are transcoded "
+            "down (e.g. phones reaching home over a mobile-data VPN). The lowest matching cap "
+            "wins; `[transcode] max_bitrate` and a user's own limit still apply."
+        ),
+        parse_entry=_parse_stream_limit,
+        build=_build_stream_limits,
+        absent=StreamLimits,
+        example=("mobile_vpn = 10.8.0.0/24 128000",),
     ),
 }
 

@@ -163,7 +163,9 @@ def serve_media(
     if fmt and fmt != "raw" and not bitrate:
         # The user's transcode bit rate (kbit/s) applies when a transcode happens.
         bitrate = int(preferences.get(conn, user["id"], "transcode_bitrate", config)) * 1000
-    caps = [b for b in (bitrate, config.transcode.max_bitrate, user["maxbitrate"]) if b]
+    ip = str(request.environ.get("REMOTE_ADDR") or "")
+    limit = config.stream_limits.cap_for(ip)  # [stream_limits]: e.g. a mobile-data range
+    caps = [b for b in (bitrate, config.transcode.max_bitrate, user["maxbitrate"], limit) if b]
     cap = min(caps) if caps else None
     transcoding, target, target_bps = needs_transcode(media.format, media.bitrate, fmt, cap)
     range_header = request.get_header("Range", "")

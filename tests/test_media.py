@@ -172,3 +172,35 @@ def test_transcode_preferences_are_honoured(api, token) -> None:
     finally:
         api.json("preference_edit", auth=token, filter="transcode", value="default")
     assert requests.get(song["url"], timeout=10).headers["Content-Type"] == "audio/flac"
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
+def test_stream_limits_cap_a_client_range(library, tmp_path) -> None:
+    """[stream_limits] covering loopback forces a 128 kbit/s wav down to a lossy stream."""
+    from ampmini.accounts import add_user
+    from ampmini.config import ConfigHolder
+    from ampmini.db import open_database
+    from ampmini.library.scanner import scan
+    from ampmini.sendfile import serve_background
+    from ampmini.server import build
+    from tests.conftest import Api, write_config
+
+    config = write_config(tmp_path / "a.conf", library["root"], tmp_path / "db.sqlite",
+                          "\n[stream_limits]\nloopback = 127.0.0.0/8 96000\n")
+    holder = ConfigHolder(config)
+    db = open_database(holder.current.database.path)
+    try:
+        scan(db, holder.current.library.roots)
+        add_user(db, "mobile", "mobile-pw-123")
+        _server, app = build(holder, db)
+        with serve_background(app) as wsgi:
+            api = Api(f"http://127.0.0.1:{wsgi.effective_port}")
+            token = api.login("mobile", "mobile-pw-123")
+            song = song_of_format(api, token, "wav")
+            answer = requests.get(song["url"], timeout=30)
+            assert answer.headers["Content-Type"] == "audio/mpeg"
+            small = song_of_format(api, token, "mp3")  # 32 kbit/s: already under the cap
+            assert requests.get(small["url"], timeout=30).content == Path(
+                small["filename"]).read_bytes()
+    finally:
+        db.close()

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import preferences
 from . import actions as _actions  # noqa: F401 - importing registers every action
 from .auth import LoginLimiter, bearer_token, extend_session, parse_version, resolve_token
 from .errors import (
@@ -78,6 +79,15 @@ class Server:
         return self.config_source.current
 
 
+preferences.offer("api_force_version")
+
+
+def _forced_version(conn: Any, user_id: int) -> int | None:
+    """Spec §2.7 step 1: the user's `api_force_version` (5 or 6) beats any version sent."""
+    value = str(preferences.get(conn, user_id, "api_force_version"))
+    return int(value) if value in ("5", "6") else None
+
+
 def _render(doc: Document, fmt: str, api: int) -> Reply:
     if fmt == "xml":
         return Reply(
@@ -142,6 +152,8 @@ def handle(
         else:
             requested = parse_version(None)
             api = (cred.api_version if cred else None) or 6
+        if cred is not None:
+            api = _forced_version(conn, cred.user["id"]) or api
         if (act is None or not act.public) and cred is None:
             raise InvalidHandshake()
         needed = max(Level.GUEST, act.level if act else Level.GUEST)

@@ -223,7 +223,8 @@ SELECT s.*, al.name AS al_name, al.prefix AS al_prefix, al.basename AS al_basena
        aa.basename AS aa_basename, ar.name AS ar_name, ar.prefix AS ar_prefix,
        ar.basename AS ar_basename,
        (al.art_path IS NOT NULL OR al.art_song_id IS NOT NULL) AS album_art,
-       f.date AS flagged, r.rating AS my_rating, pc.plays AS plays
+       f.date AS flagged, r.rating AS my_rating, pc.plays AS plays,
+       NULLIF(lic.external_link, '') AS license_link
 FROM json_each(:ids) j
 JOIN song s ON s.id = j.value
 JOIN album al ON al.id = s.album_id
@@ -232,6 +233,8 @@ LEFT JOIN artist aa ON aa.id = al.album_artist_id
 LEFT JOIN flag f ON f.user_id = :uid AND f.object_type = 'song' AND f.object_id = s.id
 LEFT JOIN rating r ON r.object_type = 'song' AND r.object_id = s.id AND r.user_id = :uid
 LEFT JOIN play_count pc ON pc.object_type = 'song' AND pc.object_id = s.id
+LEFT JOIN song_license sl ON sl.song_id = s.id
+LEFT JOIN license lic ON lic.id = sl.license_id
 ORDER BY j.key
 """
 
@@ -306,7 +309,7 @@ def load_songs(ctx: Context, ids: Sequence[int]) -> list[dict[str, Any]]:
                 "composer": row["composer"],
                 "channels": row["channels"],
                 "comment": row["comment"],
-                "license": None,
+                "license": row["license_link"],
                 "publisher": row["publisher"],
                 "language": row["language"],
                 "lyrics": row["lyrics"],

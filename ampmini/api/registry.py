@@ -80,6 +80,18 @@ ACTIONS: dict[str, Action] = {}
 DEPRECATED = frozenset({"tag", "tags", "tag_songs", "tag_albums", "tag_artists"})
 
 
+# API6's REST spellings (spec §6.16): aliases only an API6 session knows (4705 in API5, §11).
+REST_SPELLINGS = frozenset({
+    "bookmarks_create", "bookmarks_delete", "bookmarks_edit", "catalogs_create",
+    "catalogs_delete", "live_streams_create", "live_streams_delete", "live_streams_edit",
+    "playlist_add_edit", "playlist_add_song_edit", "playlist_remove_song_edit",
+    "playlists_create", "playlists_delete", "playlists_edit", "podcast_episodes_delete",
+    "podcasts_create", "podcasts_delete", "podcasts_edit", "preferences_create",
+    "preferences_delete", "preferences_edit", "shares_create", "shares_delete", "shares_edit",
+    "smartlists_delete", "songs_delete", "update", "users_create", "users_delete", "users_edit",
+})
+
+
 def action(
     name: str,
     *,
@@ -95,7 +107,8 @@ def action(
         for alias in (name, *aliases):
             if alias in ACTIONS:
                 raise RuntimeError(f"action {alias!r} registered twice")
-            ACTIONS[alias] = Action(alias, func, level, public, feature, api6_only)
+            only6 = api6_only or alias in REST_SPELLINGS
+            ACTIONS[alias] = Action(alias, func, level, public, feature, only6)
         return func
 
     return register

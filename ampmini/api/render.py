@@ -153,6 +153,8 @@ def to_json_value(doc: Document, api: int) -> Any:
         obj = _object_json(doc.shape.for_json(api), doc.item, api)
         if api < 6 and doc.json_wrap_api5:
             return {doc.shape.name: [obj]}
+        if api < 6 and doc.json_array_api5:
+            return [obj]
         return obj
     if isinstance(doc, KeyValues):
         return dict(doc.values)

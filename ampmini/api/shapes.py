@@ -124,6 +124,7 @@ class Single:
     total: int = 1
     md5: str = ""
     json_wrap_api5: bool = False  # API5 wraps some single objects in a one-element list
+    json_array_api5: bool = False  # API5 answers a bare one-element array (user_preference)
 
 
 @dataclass(slots=True)

@@ -25,7 +25,7 @@ def _single(pref: prefs.Pref, value: str, access: int | None) -> Single:
     item = prefs.item(pref, value, access)
     if access is not None and pref.type == "special" and pref.values:
         item["values"] = pref.values
-    return Single(PREFERENCE, item, envelope=False, json_wrap_api5=True)
+    return Single(PREFERENCE, item, envelope=False, json_array_api5=True)  # §11: `[{…}]`
 
 
 def _bad(err: prefs.PreferenceError) -> BadRequest:

@@ -69,8 +69,9 @@ def user_list(rows: list[sqlite3.Row], ctx: Context) -> ObjectList:
     page = paginate([r["id"] for r in rows], ctx.params.paging())
     wanted = set(page.page_ids)
     items = [{"id": r["id"], "username": r["username"]} for r in rows if r["id"] in wanted]
+    # Only `users` is wrapped in API5 (it sets that itself); followers/following are not.
     return ObjectList(USER_BRIEF, items, page.total, ids_md5(page.page_ids) if items else "",
-                      envelope=not items, json_wrap_api5=True)
+                      envelope=not items)
 
 
 def _bad(err: AccountError, values: dict[str, str]) -> BadRequest:
