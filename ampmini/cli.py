@@ -69,11 +69,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
     progress = ProgressReporter(None, "scan")
     result = scan(db, all_roots(db, holder.current), full=args.full, progress=progress)
     scan_videos(db)
-    print(
-        f"scan: {result.seen} files, {result.added} added, {result.updated} updated, "
-        f"{result.moved} moved, {result.removed} removed, {result.skipped} skipped "
-        f"in {result.elapsed:.1f}s"
-    )
+    if not (sys.stdout.isatty() and sys.stderr.isatty()):
+        # On a terminal the progress bar ends with this summary already; piped, say it here.
+        print(
+            f"scan: {result.seen} files, {result.added} added, {result.updated} updated, "
+            f"{result.moved} moved, {result.removed} removed, {result.skipped} skipped "
+            f"in {result.elapsed:.1f}s"
+        )
     return 0
 
 

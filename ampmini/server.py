@@ -90,11 +90,7 @@ class Background:
                 # Progress goes to the log: a server's stderr is the journal, not a TTY.
                 progress = ProgressReporter(None, "scan")
                 roots = all_roots(self.server.db, self.holder.current)
-                result = scan(self.server.db, roots, progress=progress, folders=folders)
-                log.info(
-                    "scan finished: %d files, %d added, %d updated, %d removed in %.1fs",
-                    result.seen, result.added, result.updated, result.removed, result.elapsed,
-                )
+                scan(self.server.db, roots, progress=progress, folders=folders)
                 if folders is None:
                     scan_videos(self.server.db)  # video catalogs have their own walk
             except Exception:

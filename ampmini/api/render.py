@@ -148,6 +148,8 @@ def to_json_value(doc: Document, api: int) -> Any:
         for name, value in doc.head:
             body[name] = value
         body[key] = objects_json(doc.shape, doc.items, api)
+        if api < 6 and doc.json_array_api5:
+            return body[key]
         return [body] if api < 6 and doc.json_wrap_api5 else body
     if isinstance(doc, Single):
         obj = _object_json(doc.shape.for_json(api), doc.item, api)

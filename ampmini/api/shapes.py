@@ -110,6 +110,7 @@ class ObjectList:
     head: Sequence[tuple[str, Any]] = ()  # extra leading keys (browse: catalog_id …)
     xml_shape: Shape | None = None  # a condensed XML form of the same items (get_indexes)
     json_wrap_api5: bool = False  # API5 `users` answers `[{"user": […]}]`
+    json_array_api5: bool = False  # API5 `get_similar` answers the bare array `[{…}, …]`
     # False: XML has no total_count/md5 while JSON keeps them (bookmarks, deleted_*; §3.1)
     xml_envelope: bool = True
 

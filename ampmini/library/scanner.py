@@ -155,7 +155,7 @@ class _Scan:
                 f"{result.moved} moved, {result.removed} removed, {result.skipped} skipped "
                 f"in {result.elapsed:.1f} s"
             )
-        log.info("scan finished: %s", result)
+        log.debug("scan finished: %s", result)  # the progress reporter showed the summary
         return result
 
     # ------------------------------------------------------------------ catalogs and targets

@@ -142,4 +142,6 @@ def get_similar(ctx: Context) -> ObjectList:
         )
     ]
     page = paginate(songs, ctx.params.paging(10))
-    return object_list(SONG, library.load_songs(ctx, page.page_ids), page)
+    answer = object_list(SONG, library.load_songs(ctx, page.page_ids), page)
+    answer.json_array_api5 = True  # API5 similar songs: a bare array (api5 example)
+    return answer
