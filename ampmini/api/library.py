@@ -21,7 +21,10 @@ from .registry import Context
 # ------------------------------------------------------------------ list specs (whitelists)
 
 SONG_SPEC = ListSpec(
-    base="FROM song s JOIN album al ON al.id = s.album_id JOIN artist ar ON ar.id = s.artist_id",
+    base="FROM song s",
+    # song.album_id/artist_id are NOT NULL foreign keys: these joins never drop a row.
+    joins={"al": "JOIN album al ON al.id = s.album_id",
+           "ar": "JOIN artist ar ON ar.id = s.artist_id"},
     id_column="s.id",
     name_column="s.title",
     sorts={
@@ -61,7 +64,8 @@ SONG_SPEC = ListSpec(
 )
 
 ALBUM_SPEC = ListSpec(
-    base="FROM album al LEFT JOIN artist aa ON aa.id = al.album_artist_id",
+    base="FROM album al",
+    joins={"aa": "LEFT JOIN artist aa ON aa.id = al.album_artist_id"},
     id_column="al.id",
     name_column="al.name",
     sorts={
