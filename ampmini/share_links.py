@@ -97,16 +97,33 @@ def _page(share: sqlite3.Row, songs: list[sqlite3.Row], secret: str) -> str:
             download = esc("share.php?" + urlencode({**query, "download": 1}))
             links.append(f'<a href="{download}" download>Download</a>')
         rows.append(
-            f"<li><span class=\"title\">{esc(song['artist'])} – {esc(song['title'])}</span>"
-            f" {' '.join(links)}</li>"
+            f"<li><div class=\"title\">{esc(song['title'])}"
+            f" <span class=\"artist\">{esc(song['artist'])}</span></div>"
+            f"<div class=\"play\">{' '.join(links)}</div></li>"
         )
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{title}</title></head>\n<body><h1>{title}</h1>\n<ol>\n"
+        f"<title>{title}</title><style>{_STYLE}</style></head>\n"
+        f"<body><main><h1>{title}</h1>\n<ol>\n"
         + "\n".join(rows)
-        + "\n</ol>\n</body></html>\n"
+        + "\n</ol>\n<p class=\"by\">Shared from ampmini</p></main></body></html>\n"
     )
+
+
+# One column that reads on a phone: the title above its player, a quiet artist name.
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:0;background:#f6f6f4;color:#222}"
+    "main{max-width:40rem;margin:0 auto;padding:1.5rem 1rem}"
+    "h1{font-size:1.5rem;margin:0 0 1rem}"
+    "ol{padding-left:1.5rem;margin:0}"
+    "li{padding:.6rem 0;border-bottom:1px solid #ddd}"
+    ".title{font-weight:600;margin-bottom:.35rem}"
+    ".artist{font-weight:400;color:#666;margin-left:.4rem}"
+    ".play{display:flex;align-items:center;gap:.75rem}"
+    "audio{flex:1;min-width:0;height:2.2rem}"
+    ".by{color:#888;font-size:.8rem;margin-top:1.5rem}"
+)
 
 
 def _visit(db: Any, share_id: int, now: int) -> None:
