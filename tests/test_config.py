@@ -260,7 +260,7 @@ def test_syntax_errors_have_line_numbers(tmp_path):
 
 
 def test_bad_apikey_message_does_not_reveal_the_key():
-    secret = "hunter2 hunter2 hunter2"  # noqa: S105 -- a deliberately bad key
+    secret = "hunter2 hunter2 hunter2"
     with pytest.raises(ConfigError) as caught:
         parse_config(f"[apikeys]\nalice = {secret}\n")
     assert "hunter2" not in str(caught.value)
