@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 _PRAGMAS = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA busy_timeout = 5000",
-    "PRAGMA cache_size = -16000",
-    "PRAGMA mmap_size = 67108864",
+    "PRAGMA cache_size = -2000",
+    "PRAGMA mmap_size = 0",
     "PRAGMA temp_store = MEMORY",
 )
 

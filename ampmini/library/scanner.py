@@ -237,9 +237,9 @@ class _Scan:
         new: list[str] = []
         changed: list[str] = []
         failures = self.store.failures
-        for path, (st, _cid) in self.walked.files.items():
+        for path, (size, mtime_ns, _cid) in self.walked.files.items():
             old = existing.get(path)
-            now = (st.st_size, st.st_mtime_ns)
+            now = (size, mtime_ns)
             if old is not None and not self.full and (old.size, old.mtime_ns) == now:
                 continue
             if path in self.hold:
@@ -282,10 +282,17 @@ class _Scan:
     def _read_and_write(
         self, paths: list[str], existing: dict[str, Existing], context: set[str]
     ) -> None:
-        folder_of = {p: album_folder(os.path.dirname(p)) for p in paths}
+        folders: dict[str, str] = {}  # one string per folder, shared by its files
+        folder_of = {}
+        for p in paths:
+            parent = os.path.dirname(p)
+            folder = folders.get(parent)
+            if folder is None:
+                folder = folders[parent] = album_folder(parent)
+            folder_of[p] = folder
         ordered = sorted(paths, key=lambda p: (folder_of[p], p))
         files = self.walked.files
-        jobs = [(p, files[p][0].st_size, files[p][0].st_mtime_ns) for p in ordered]
+        jobs = [(p, files[p][0], files[p][1]) for p in ordered]
         batch: list[Row] = []
         # Batches end only between album folders, so grouping sees a whole folder at once.
         for _folder, group in groupby(read_many(jobs), key=lambda r: folder_of[r[0]]):
@@ -293,7 +300,7 @@ class _Scan:
             for path, outcome in group:
                 track = self._accept(path, outcome, in_context=path in context)
                 if track is not None:
-                    tracks.append((track, files[path][1]))
+                    tracks.append((track, files[path][2]))
             batch.extend(group_albums(tracks))
             if len(batch) >= BATCH_SIZE:
                 self.store.write(batch, existing)
@@ -308,10 +315,10 @@ class _Scan:
             self.progress.advance()
         if isinstance(outcome, TagError):
             if not in_context:
-                st = self.walked.files[path][0]
+                size, mtime_ns, _cid = self.walked.files[path]
                 log.warning("skipped unreadable file %s: %s", path, outcome)
                 self.result.skipped += 1
-                self.store.new_failures.append((path, st.st_size, st.st_mtime_ns, str(outcome)))
+                self.store.new_failures.append((path, size, mtime_ns, str(outcome)))
             return None
         if not outcome.disc:
             disc = disc_of_folder(os.path.dirname(path))

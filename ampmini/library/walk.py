@@ -35,7 +35,9 @@ class Target(NamedTuple):
 class Walked:
     """What the walks of one scan found."""
 
-    files: dict[str, tuple[os.stat_result, int]] = field(default_factory=dict)  # -> catalog
+    # path → (size, mtime_ns, catalog id): three ints, not the whole stat_result, because a
+    # 30k-file walk holds one entry per file for the length of the scan.
+    files: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     images: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     keep: list[str] = field(default_factory=list)  # unreadable: songs below must not be removed
     errors: int = 0
@@ -88,7 +90,7 @@ def walk(target: Target, into: Walked, progress: ProgressReporter | None = None)
                     continue
                 st = entry.stat()
                 if stat.S_ISREG(st.st_mode):
-                    files[entry.path] = (st, target.catalog_id)
+                    files[entry.path] = (st.st_size, st.st_mtime_ns, target.catalog_id)
             except OSError as exc:
                 log.warning("cannot stat %s: %s", entry.path, exc)
                 into.keep.append(entry.path)
