@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import re
 from collections.abc import Callable
@@ -51,9 +53,33 @@ def base_url(server: Server, request: bottle.BaseRequest) -> str:
     return f"{scheme}://{host}"
 
 
+def _release_memory() -> None:
+    """Hand freed heap back to the OS after a big document.
+
+    A 5,000-song answer builds tens of MB of short-lived objects; glibc keeps the freed
+    pages, so a Pi's RSS would stay at its high-water mark. malloc_trim returns them.
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _malloc_trim() -> Any:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+BIG_DOCUMENT = 1 << 20  # bytes
+
+
 def _api_response(reply: Reply) -> Any:
     if reply.passthrough is not None:
         return reply.passthrough
+    if len(reply.body) > BIG_DOCUMENT:
+        _release_memory()
     response = bottle.HTTPResponse(reply.body, status=reply.status)
     response.set_header("Content-Type", reply.content_type)
     for key, value in {**CORS_HEADERS, **reply.headers}.items():
