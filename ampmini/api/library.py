@@ -8,11 +8,11 @@ JSON array bound to `json_each`, so a 5,000-id page is still a single statement.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
 
 from ..accounts import stream_token
 from .listing import ListSpec
@@ -161,11 +161,14 @@ def id_json(ids: Sequence[int]) -> str:
     return json.dumps(list(ids))
 
 
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9. ]")
+
+
 def _play_name(artist: str, title: str, ext: str) -> str:
     """`Artist - Title.ext` with everything but [A-Za-z0-9. ] turned into `-` (spec §7)."""
-    text = f"{artist} - {title}.{ext}"
-    safe = "".join(c if (c.isascii() and (c.isalnum() or c in ". ")) else "-" for c in text)
-    return quote(safe)
+    # One regex pass instead of a per-character generator (a hot spot of 5,000-song pages);
+    # what is left needs percent-encoding only for the space, exactly as quote() would.
+    return _UNSAFE_NAME.sub("-", f"{artist} - {title}.{ext}").replace(" ", "%20")
 
 
 class UrlBuilder:
@@ -215,6 +218,16 @@ def _genres(conn: sqlite3.Connection, table: str, column: str, ids: str) -> dict
     return found
 
 
+def _dict_rows(conn: sqlite3.Connection, sql: str, args: Any) -> list[dict[str, Any]]:
+    """Rows as plain dicts: sqlite3.Row looks a name up by scanning all ~60 columns, which
+    made building a 5,000-song page cost more than rendering it (scripts/bench)."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    cursor.execute(sql, args)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
 def _rating(value: Any) -> int | None:
     return None if value is None else int(value)
 
@@ -249,7 +262,7 @@ def load_songs(ctx: Context, ids: Sequence[int]) -> list[dict[str, Any]]:
         return []
     conn = ctx.conn
     ids_text = id_json(ids)
-    rows = conn.execute(_SONG_SQL, {"ids": ids_text, "uid": ctx.user_id}).fetchall()
+    rows = _dict_rows(conn, _SONG_SQL, {"ids": ids_text, "uid": ctx.user_id})
     artists: dict[int, list] = defaultdict(list)
     for song_id, aid, name, prefix, basename in conn.execute(
         "SELECT sa.song_id, a.id, a.name, a.prefix, a.basename FROM song_artist sa"
@@ -362,7 +375,7 @@ def load_albums(
         return []
     conn = ctx.conn
     ids_text = id_json(ids)
-    rows = conn.execute(_ALBUM_SQL, {"ids": ids_text, "uid": ctx.user_id}).fetchall()
+    rows = _dict_rows(conn, _ALBUM_SQL, {"ids": ids_text, "uid": ctx.user_id})
     genres = _genres(conn, "album_genre", "album_id", ids_text)
     averages = _average(conn, "album", ids_text)
     song_artists: dict[int, list] = defaultdict(list)
@@ -468,7 +481,7 @@ def load_artists(
         return []
     conn = ctx.conn
     ids_text = id_json(ids)
-    rows = conn.execute(_ARTIST_SQL, {"ids": ids_text, "uid": ctx.user_id}).fetchall()
+    rows = _dict_rows(conn, _ARTIST_SQL, {"ids": ids_text, "uid": ctx.user_id})
     genres = _genres(conn, "artist_genre", "artist_id", ids_text)
     averages = _average(conn, "artist", ids_text)
     albums: dict[int, list] = {}

@@ -190,7 +190,9 @@ def select_ids(
 ) -> list[int]:
     # Identifiers in this statement come only from ListSpec whitelists; values are bound.
     keyword = "SELECT DISTINCT" if distinct else "SELECT"
-    sql = f"{keyword} {spec.id_column} {spec.base} WHERE {q.sql()} ORDER BY {order}"
+    where = q.sql()
+    source = from_clause(spec, f"{where} {order}")
+    sql = f"{keyword} {spec.id_column} {source} WHERE {where} ORDER BY {order}"
     return [row[0] for row in conn.execute(sql, q.args)]
 
 

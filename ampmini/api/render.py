@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from .errors import ApiError
@@ -133,9 +134,63 @@ def _object_json(fields: Sequence[Field], item: Item, api: int) -> dict[str, Any
     return out
 
 
+# A field's JSON step for lists: (wire key, item key, converter or None = as is, skip None).
+_Step = tuple[str, str, Callable[[Any], Any] | None, bool]
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _json_step(f: Field, api: int) -> _Step:
+    """The same conversion as `_field_json`, chosen once per field instead of once per value."""
+    kind = f.kind
+    conv: Callable[[Any], Any] | None
+    if kind in (Kind.TEXT, Kind.PLAIN, Kind.VALUE):
+        conv = None
+    elif kind in (Kind.INT, Kind.INT_TEXT):
+        conv = _int_or_none
+    elif kind in (Kind.ID, Kind.STR_ID):
+        conv = _str_or_none
+    elif kind in (Kind.BOOL, Kind.BOOL_TEXT):
+        conv = bool if api >= 6 else lambda v: int(bool(v))
+    elif kind is Kind.NUMBER:
+        conv = _number
+    else:
+        conv = partial(_field_json, f, api=api)
+    return f.key, f.item_key, conv, kind is Kind.REF or f.omit_none
+
+
+_JSON_PLANS: dict[tuple[Shape, int], tuple[_Step, ...]] = {}
+
+
+def _json_plan(shape: Shape, api: int) -> tuple[_Step, ...]:
+    # Keyed by the shape itself: shapes are module constants, so this stays small.
+    plan = _JSON_PLANS.get((shape, api))
+    if plan is None:
+        plan = _JSON_PLANS[shape, api] = tuple(_json_step(f, api) for f in shape.for_json(api))
+    return plan
+
+
 def objects_json(shape: Shape, items: Sequence[Item], api: int) -> list[dict[str, Any]]:
-    fields = shape.for_json(api)
-    return [_object_json(fields, item, api) for item in items]
+    """Items → JSON objects; the per-field dispatch is planned once per list (scripts/bench:
+    it was half of a 5,000-song answer's time)."""
+    plan = _json_plan(shape, api)
+    out = []
+    for item in items:
+        get = item.get
+        obj: dict[str, Any] = {}
+        for key, source, conv, skip_none in plan:
+            value = get(source)
+            if value is None and skip_none:
+                continue  # Ampache omits e.g. albumartist when there is none
+            obj[key] = value if conv is None else conv(value)
+        out.append(obj)
+    return out
 
 
 def to_json_value(doc: Document, api: int) -> Any:
