@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ class Background:
         self._folders_lock = threading.Lock()
         self._full_requested = False
         self.podcasts: Any = None  # podcasts.Refresher: feed refresh and episode downloads
+        self.watch_ready = threading.Event()  # set once the watcher has its watches (or failed)
 
     def start(self, *, scan_on_start: bool) -> None:
         if scan_on_start:
@@ -41,7 +44,12 @@ class Background:
             thread.start()
             self._threads.append(thread)
         if self.holder.current.library.watch:
-            self._start_watcher()
+            # Adding an inotify watch per folder takes a while on a big library; the server
+            # answers meanwhile (start to first ping stays under a second).
+            thread = threading.Thread(target=self._start_watcher, name="watch-setup",
+                                      daemon=True)
+            thread.start()
+            self._threads.append(thread)
         from .podcasts import start_background
 
         self.podcasts = start_background(self.server.db, self.holder)
@@ -53,12 +61,18 @@ class Background:
         db = self.server.db
         # Periodic full re-scans stay with the scan loop (rescan_interval), so the watcher
         # only handles events, polled roots and request_scan().
-        self.watcher = Watcher(db, lambda: all_roots(db, self.holder.current))
+        watcher = Watcher(db, lambda: all_roots(db, self.holder.current))
         try:
-            self.watcher.start()
+            watcher.start()
         except Exception:
             log.exception("cannot start the library watcher; changes need a re-scan")
-            self.watcher = None
+        else:
+            self.watcher = watcher
+            if self.stop.is_set():  # closed while the watches were being added
+                self.watcher = None
+                watcher.stop()
+        finally:
+            self.watch_ready.set()
 
     def request_scan(self, folder: Path) -> None:
         """Re-scan folder soon (e.g. /play found a file gone), via the watcher if it runs."""
@@ -72,7 +86,6 @@ class Background:
     def _scan_loop(self) -> None:
         from .catalogs import all_roots
         from .library.scanner import scan
-        from .library.videos import scan_videos
         from .progress import ProgressReporter
 
         while not self.stop.is_set():
@@ -87,15 +100,31 @@ class Background:
                 folders = list(self._folders) if self._folders and woken else None
                 self._folders.clear()
             try:
-                # Progress goes to the log: a server's stderr is the journal, not a TTY.
-                progress = ProgressReporter(None, "scan")
-                roots = all_roots(self.server.db, self.holder.current)
-                scan(self.server.db, roots, progress=progress, folders=folders)
                 if folders is None:
-                    scan_videos(self.server.db)  # video catalogs have their own walk
+                    self._full_scan_in_child()
+                else:
+                    # Progress goes to the log: a server's stderr is the journal, not a TTY.
+                    progress = ProgressReporter(None, "scan")
+                    roots = all_roots(self.server.db, self.holder.current)
+                    scan(self.server.db, roots, progress=progress, folders=folders)
             except Exception:
                 log.exception("scan failed")
             self.scans_completed += 1
+
+    def _full_scan_in_child(self) -> None:
+        """A whole-library scan runs as `ampmini scan` in a child process.
+
+        Reading 30k files builds tens of MB of Python objects that the server process would
+        keep as RSS for good; the child returns them to the OS when it exits. SQLite (WAL,
+        busy timeout) lets it write while this process keeps answering.
+        """
+        command = [sys.executable, "-m", "ampmini.cli"]
+        source = self.holder.current.source
+        if source is not None:
+            command += ["--config", str(source)]
+        child = subprocess.run([*command, "scan"], stdout=subprocess.DEVNULL, check=False)
+        if child.returncode != 0:
+            log.error("library scan exited with status %d", child.returncode)
 
     def _config_loop(self) -> None:
         while not self.stop.wait(2.0):

@@ -402,6 +402,7 @@ def live(music: Path, tmp_path: Path) -> Iterator[Any]:
     background = Background(dispatch, holder)
     dispatch.services["background"] = background
     background.start(scan_on_start=False)
+    assert background.watch_ready.wait(30), "the watcher did not start"
     try:
         with serve_background(app, threads=2) as wsgi:
             api = Api(f"http://127.0.0.1:{wsgi.effective_port}")
