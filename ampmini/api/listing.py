@@ -193,7 +193,10 @@ def select_ids(
     where = q.sql()
     source = from_clause(spec, f"{where} {order}")
     sql = f"{keyword} {spec.id_column} {source} WHERE {where} ORDER BY {order}"
-    return [row[0] for row in conn.execute(sql, q.args)]
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: a Row object per id was most of a 30k list's time
+    cursor.execute(sql, q.args)
+    return [row[0] for row in cursor]
 
 
 def standard_list(conn, spec: ListSpec, params: Params, q: Query | None = None) -> Page:

@@ -96,45 +96,7 @@ def _ref_json(ref: Any, api: int) -> dict[str, Any]:
     return {"id": str(ref["id"]), "name": ref["name"]}
 
 
-def _field_json(f: Field, value: Any, api: int) -> Any:
-    kind = f.kind
-    if kind is Kind.TEXT or kind is Kind.PLAIN or kind is Kind.VALUE:
-        return value
-    if kind is Kind.INT or kind is Kind.INT_TEXT:
-        return None if value is None else int(value)
-    if kind is Kind.ID or kind is Kind.STR_ID:
-        return None if value is None else str(value)
-    if kind is Kind.BOOL or kind is Kind.BOOL_TEXT:
-        return bool(value) if api >= 6 else int(bool(value))
-    if kind is Kind.NUMBER:
-        return _number(value)
-    if kind is Kind.REF:
-        return _ref_json(value, api)
-    if kind is Kind.REFS:
-        return [_ref_json(ref, api) for ref in value]
-    if kind is Kind.GENRES:
-        return [{"id": str(g["id"]), "name": g["name"]} for g in value]
-    if kind is Kind.NESTED:
-        assert f.shape is not None
-        fields = f.shape.for_json(api)
-        return [_object_json(fields, item, api) for item in value]
-    if kind is Kind.USER_REF:
-        return {"id": str(value["id"]), "username": value["username"]}
-    assert f.render_json is not None
-    return f.render_json(value, api)
-
-
-def _object_json(fields: Sequence[Field], item: Item, api: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in fields:
-        value = item.get(f.item_key)
-        if value is None and (f.kind is Kind.REF or f.omit_none):
-            continue  # Ampache omits e.g. albumartist when there is none
-        out[f.key] = _field_json(f, value, api)
-    return out
-
-
-# A field's JSON step for lists: (wire key, item key, converter or None = as is, skip None).
+# A field's JSON step: (wire key, item key, converter or None = as is, skip when None).
 _Step = tuple[str, str, Callable[[Any], Any] | None, bool]
 
 
@@ -146,23 +108,37 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _json_step(f: Field, api: int) -> _Step:
-    """The same conversion as `_field_json`, chosen once per field instead of once per value."""
+def _int_bool(value: Any) -> int:
+    return int(bool(value))
+
+
+def _converter(f: Field, api: int) -> Callable[[Any], Any] | None:
+    """How one field's value becomes JSON, chosen once per field and API version."""
     kind = f.kind
-    conv: Callable[[Any], Any] | None
     if kind in (Kind.TEXT, Kind.PLAIN, Kind.VALUE):
-        conv = None
-    elif kind in (Kind.INT, Kind.INT_TEXT):
-        conv = _int_or_none
-    elif kind in (Kind.ID, Kind.STR_ID):
-        conv = _str_or_none
-    elif kind in (Kind.BOOL, Kind.BOOL_TEXT):
-        conv = bool if api >= 6 else lambda v: int(bool(v))
-    elif kind is Kind.NUMBER:
-        conv = _number
-    else:
-        conv = partial(_field_json, f, api=api)
-    return f.key, f.item_key, conv, kind is Kind.REF or f.omit_none
+        return None
+    if kind in (Kind.INT, Kind.INT_TEXT):
+        return _int_or_none
+    if kind in (Kind.ID, Kind.STR_ID):
+        return _str_or_none
+    if kind in (Kind.BOOL, Kind.BOOL_TEXT):
+        return bool if api >= 6 else _int_bool  # API5 sends 0/1 (spec §11)
+    if kind is Kind.NUMBER:
+        return _number
+    if kind is Kind.REF:
+        return partial(_ref_json, api=api)
+    if kind is Kind.REFS:
+        return lambda refs: [_ref_json(ref, api) for ref in refs]
+    if kind is Kind.GENRES:
+        return lambda genres: [{"id": str(g["id"]), "name": g["name"]} for g in genres]
+    if kind is Kind.NESTED:
+        assert f.shape is not None
+        shape = f.shape
+        return lambda items: objects_json(shape, items, api)
+    if kind is Kind.USER_REF:
+        return lambda user: {"id": str(user["id"]), "username": user["username"]}
+    assert f.render_json is not None
+    return partial(f.render_json, api=api)
 
 
 _JSON_PLANS: dict[tuple[Shape, int], tuple[_Step, ...]] = {}
@@ -172,25 +148,29 @@ def _json_plan(shape: Shape, api: int) -> tuple[_Step, ...]:
     # Keyed by the shape itself: shapes are module constants, so this stays small.
     plan = _JSON_PLANS.get((shape, api))
     if plan is None:
-        plan = _JSON_PLANS[shape, api] = tuple(_json_step(f, api) for f in shape.for_json(api))
+        plan = _JSON_PLANS[shape, api] = tuple(
+            (f.key, f.item_key, _converter(f, api), f.kind is Kind.REF or f.omit_none)
+            for f in shape.for_json(api)
+        )
     return plan
 
 
+def _object_json(plan: tuple[_Step, ...], item: Item) -> dict[str, Any]:
+    get = item.get
+    obj: dict[str, Any] = {}
+    for key, source, conv, skip_none in plan:
+        value = get(source)
+        if value is None and skip_none:
+            continue  # Ampache omits e.g. albumartist when there is none
+        obj[key] = value if conv is None else conv(value)
+    return obj
+
+
 def objects_json(shape: Shape, items: Sequence[Item], api: int) -> list[dict[str, Any]]:
-    """Items → JSON objects; the per-field dispatch is planned once per list (scripts/bench:
-    it was half of a 5,000-song answer's time)."""
+    """Items → JSON objects; the per-field dispatch is planned once per shape (scripts/bench:
+    deciding it per value was half of a 5,000-song answer's time)."""
     plan = _json_plan(shape, api)
-    out = []
-    for item in items:
-        get = item.get
-        obj: dict[str, Any] = {}
-        for key, source, conv, skip_none in plan:
-            value = get(source)
-            if value is None and skip_none:
-                continue  # Ampache omits e.g. albumartist when there is none
-            obj[key] = value if conv is None else conv(value)
-        out.append(obj)
-    return out
+    return [_object_json(plan, item) for item in items]
 
 
 def to_json_value(doc: Document, api: int) -> Any:
@@ -207,7 +187,7 @@ def to_json_value(doc: Document, api: int) -> Any:
             return body[key]
         return [body] if api < 6 and doc.json_wrap_api5 else body
     if isinstance(doc, Single):
-        obj = _object_json(doc.shape.for_json(api), doc.item, api)
+        obj = _object_json(_json_plan(doc.shape, api), doc.item)
         if api < 6 and doc.json_wrap_api5:
             return {doc.shape.name: [obj]}
         if api < 6 and doc.json_array_api5:
@@ -333,15 +313,55 @@ def _field_xml(f: Field, value: Any, api: int, pad: str, out: list[str]) -> None
         out.append(f.render_xml(value, api, pad))
 
 
+# An XML step: (item key, how, "<tag>" with indent, "</tag>\n", "<tag/>\n", field).
+# how: 0 CDATA text, 1 bare scalar, 2 boolean 1/0, 3 anything else (_field_xml).
+_XmlStep = tuple[str, int, str, str, str, Field]
+_XML_PLANS: dict[tuple[Shape, int, str], tuple[_XmlStep, ...]] = {}
+_BARE = (Kind.INT, Kind.NUMBER, Kind.PLAIN, Kind.STR_ID)
+
+
+def _xml_plan(shape: Shape, api: int, pad: str) -> tuple[_XmlStep, ...]:
+    """The field loop of `_objects_xml` with tags and indents built once per shape and depth
+    (scripts/bench: deciding per value dominated a 5,000-song XML answer)."""
+    plan = _XML_PLANS.get((shape, api, pad))
+    if plan is None:
+        steps = []
+        for f in shape.for_xml(api):
+            if f.kind is Kind.ID:
+                continue  # the element's attribute
+            tag = f.xml_name
+            how = 3
+            if not f.omit_none:
+                how = {Kind.TEXT: 0, Kind.BOOL: 2}.get(f.kind, 1 if f.kind in _BARE else 3)
+            steps.append((f.item_key, how, f"{pad}<{tag}>", f"</{tag}>\n", f"{pad}<{tag}/>\n", f))
+        plan = _XML_PLANS[shape, api, pad] = tuple(steps)
+    return plan
+
+
 def _objects_xml(shape: Shape, items: Sequence[Item], api: int, pad: str, out: list[str]) -> None:
-    fields = shape.for_xml(api)
     name = shape.name
     inner = pad + "  "
+    plan = _xml_plan(shape, api, inner)
+    append = out.append
     for item in items:
-        out.append(f'{pad}<{name} id="{attr(item["id"])}">\n')
-        for f in fields:
-            _field_xml(f, item.get(f.item_key), api, inner, out)
-        out.append(f"{pad}</{name}>\n")
+        get = item.get
+        append(f'{pad}<{name} id="{attr(item["id"])}">\n')
+        for key, how, head, tail, empty, f in plan:
+            value = get(key)
+            if how == 0:
+                append(head + cdata(value) + tail)
+            elif how == 1:
+                if value is None or value == "":
+                    append(empty)
+                elif type(value) is int:
+                    append(head + str(value) + tail)
+                else:
+                    append(head + escape(_scalar_text(value)) + tail)
+            elif how == 2:
+                append(head + ("1" if value else "0") + tail)
+            else:
+                _field_xml(f, value, api, inner, out)
+        append(f"{pad}</{name}>\n")
 
 
 def to_xml(doc: Document, api: int = 6) -> bytes:

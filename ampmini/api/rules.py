@@ -33,6 +33,7 @@ class RuleDef:
     expr: str
     exists: str | None = None
     scale: float = 1.0  # numeric input × scale compared with expr (minutes → seconds …)
+    prefolded: bool = False  # expr is stored case-folded: compare without calling fold() on it
 
 
 def _text(expr: str, exists: str | None = None) -> RuleDef:
@@ -110,7 +111,8 @@ def _user_rules(kind: str, alias: str) -> dict[str, RuleDef]:
 
 
 SONG_RULES: dict[str, RuleDef] = {
-    "anywhere": RuleDef("anywhere", ""),
+    # search_text is folded by the scanner, so only the input needs folding (0007_search.sql).
+    "anywhere": RuleDef("text", "s.search_text", prefolded=True),
     "title": _text("s.title"),
     "album": _text("al.name"),
     "artist": _text("a.name", _SONG_ARTISTS),
@@ -305,6 +307,8 @@ def _text_clause(rule_def: RuleDef, operator: int, value: str) -> tuple[str, lis
     if op is None:
         return None
     template, negate = op
+    if rule_def.prefolded:
+        template = template.replace("fold({x})", "{x}")
     test = template.format(x=rule_def.expr)
     if rule_def.exists:
         clause = rule_def.exists.format(test=test)
@@ -320,17 +324,6 @@ def _clause(
     family = rule_def.family
     if family == "text":
         return _text_clause(rule_def, operator, value)
-    if family == "anywhere":
-        parts = [
-            _text_clause(search.rules[name], 0, value)
-            for name in ("title", "file", "album", "artist", "comment", "genre")
-            if name in search.rules
-        ]
-        ors = " OR ".join(p[0] for p in parts if p)
-        args = [a for p in parts if p for a in p[1]]
-        if operator == 1:
-            return f"NOT ({ors})", args
-        return f"({ors})", args
     if family == "favorite":
         clause = _text_clause(search.rules["title"], 0, value) if "title" in search.rules else None
         if clause is None:
@@ -383,7 +376,7 @@ def build(search: SearchType, rules: list[Rule], *, match_any: bool) -> tuple[st
         if rule_def is None:
             continue  # unknown rules are ignored (spec §9.1)
         values = [rule.value]
-        if rule_def.family in ("text", "anywhere", "favorite") and rule.operator not in (8, 9):
+        if rule_def.family in ("text", "favorite") and rule.operator not in (8, 9):
             values = rule.value.split("|")
         for value in values:
             built = _clause(rule_def, rule.operator, value, search)

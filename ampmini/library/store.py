@@ -30,7 +30,7 @@ _SONG_COLUMNS = (
     "format", "mime", "composer", "comment", "publisher", "language", "lyrics", "mbid",
     "artist_mbid", "album_mbid", "albumartist_mbid", "replaygain_track_gain",
     "replaygain_track_peak", "replaygain_album_gain", "replaygain_album_peak",
-    "r128_track_gain", "r128_album_gain", "has_art",
+    "r128_track_gain", "r128_album_gain", "has_art", "search_text",
 )  # fmt: skip
 # Insert or update by id; the WHERE makes an identical re-read a no-op (no page write, and
 # total_changes tells updated from unchanged). `added` and `enabled` survive updates.
@@ -326,5 +326,11 @@ def _song_values(
         t.language, t.lyrics, t.mbid, t.artist_mbid, t.album_mbid, t.albumartist_mbid,
         t.replaygain_track_gain, t.replaygain_track_peak, t.replaygain_album_gain,
         t.replaygain_album_peak, t.r128_track_gain, t.r128_album_gain, int(t.has_art),
-        now, now,
+        search_text(t, row.album), now, now,
     )  # fmt: skip
+
+
+def search_text(t: Track, album: str) -> str:
+    """The case-folded words `anywhere` searches match (schema 0007_search.sql)."""
+    words = [t.title, album, *t.artists, *t.genres, t.comment or "", t.path]
+    return " ".join(words).casefold()

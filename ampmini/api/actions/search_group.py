@@ -137,7 +137,7 @@ _DATA_HEADING = {"song": "Song Data", "album": "Album Data", "playlist": "Playli
 
 
 def _family(name: str, rule_def: RuleDef) -> str:
-    if rule_def.family in ("anywhere", "favorite"):
+    if rule_def.family == "favorite":
         return "text"
     if rule_def.family == "recent":
         return name  # recent_added / recent_updated are their own operator families
