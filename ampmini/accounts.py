@@ -13,7 +13,7 @@ import re
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +61,7 @@ class UserChanges:
     reset_streamtoken: bool = False
     clear_stats: bool = False
     password_prehashed: bool = False  # `password` already is sha256 hex (see is_digest)
+    catalogs: str | None = None  # "1,2" or "all" (parse_catalog_list); None = unchanged
 
 
 def password_digest(password: str) -> str:
@@ -134,6 +135,7 @@ def add_user(
     disabled: bool = False,
     email_required: bool = False,
     prehashed: bool = False,
+    catalogs: Sequence[int] | None = None,
 ) -> int:
     """Create a user; returns its id. AccountError (with `param`) when refused.
 
@@ -159,7 +161,10 @@ def add_user(
              access, email, fullname or "",
              int(disabled), new_token(), int(time.time())),
         )
-        return int(cur.lastrowid or 0)
+        user_id = int(cur.lastrowid or 0)
+        if catalogs is not None:
+            set_catalog_access(conn, user_id, catalogs)
+        return user_id
 
 
 def _admins_left(conn: sqlite3.Connection, excluding: int) -> int:
@@ -292,6 +297,7 @@ def edit_user(
         raise AccountError("the password must not be empty", "password")
     if changes.maxbitrate is not None and changes.maxbitrate < 0:
         raise AccountError(f"invalid maxbitrate {changes.maxbitrate}", "maxbitrate")
+    catalogs = None if changes.catalogs is None else parse_catalog_list(changes.catalogs)
     with db.writer() as conn:
         row = _require(conn, username)
         user_id = row["id"]
@@ -328,6 +334,8 @@ def edit_user(
             _end_sessions(conn, user_id, keep=None if disabling else keep_session)
         if changes.clear_stats:
             _clear_stats(conn, user_id)
+        if changes.catalogs is not None:
+            set_catalog_access(conn, user_id, catalogs)
         if before_commit is not None:
             before_commit(row)
         return str(row["username"])
@@ -379,3 +387,50 @@ def stream_token(db: Database, user: sqlite3.Row) -> str:
             "SELECT streamtoken FROM user WHERE id = ?", (user["id"],)
         ).fetchone()
     return str(stored[0])
+
+
+# ------------------------------------------------------------------ catalog access (issue 9)
+
+
+def catalog_access(conn: sqlite3.Connection, user: sqlite3.Row) -> tuple[int, ...] | None:
+    """The catalogs `user` may see, or None for all (no query for unrestricted users)."""
+    if not user["catalog_limited"]:
+        return None
+    rows = conn.execute(
+        "SELECT catalog_id FROM user_catalog WHERE user_id = ? ORDER BY catalog_id", (user["id"],)
+    )
+    return tuple(int(r[0]) for r in rows)
+
+
+def parse_catalog_list(text: str) -> list[int] | None:
+    """`1,2` → [1, 2]; `all`, `0`, `-1` or empty → None (every catalog)."""
+    text = text.strip().lower()
+    if text in ("", "all", "0", "-1"):
+        return None
+    ids: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) <= 0:
+            raise AccountError(f"invalid catalog list {text!r}: use ids like 1,2 or all", "group")
+        ids.append(int(part))
+    return sorted(set(ids))
+
+
+def set_catalog_access(
+    conn: sqlite3.Connection, user_id: int, catalogs: Sequence[int] | None
+) -> None:
+    """Limit a user to `catalogs` (None = every catalog), inside the caller's transaction."""
+    if catalogs is not None:
+        known = {r[0] for r in conn.execute("SELECT id FROM catalog")}
+        missing = [c for c in catalogs if c not in known]
+        if missing:
+            raise AccountError(f"no catalog {missing[0]}", "group")
+    conn.execute("DELETE FROM user_catalog WHERE user_id = ?", (user_id,))
+    if catalogs is not None:
+        conn.executemany(
+            "INSERT INTO user_catalog (user_id, catalog_id) VALUES (?, ?)",
+            [(user_id, c) for c in catalogs],
+        )
+    conn.execute(
+        "UPDATE user SET catalog_limited = ? WHERE id = ?", (int(catalogs is not None), user_id)
+    )

@@ -14,11 +14,14 @@ from . import __version__
 from .accounts import (
     LEVELS,
     AccountError,
+    UserChanges,
     add_user,
     check_delete,
     delete_user,
+    edit_user,
     find_user,
     list_users,
+    parse_catalog_list,
     remove_apikey,
     reset_apikey,
     set_password,
@@ -83,7 +86,8 @@ def cmd_adduser(args: argparse.Namespace) -> int:
     holder, db = _open(args)
     level = LEVELS["admin"] if args.admin else args.level
     password = _read_password(args)
-    add_user(db, args.name, password, access=level, email=args.email or "")
+    catalogs = parse_catalog_list(args.catalogs or "")
+    add_user(db, args.name, password, access=level, email=args.email or "", catalogs=catalogs)
     print(f"user {args.name} created (level {level})")
     if args.apikey:
         if holder.current.source is None:
@@ -110,6 +114,13 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     _holder, db = _open(args)
     set_password(db, args.name, _read_password(args))
     print(f"password of {args.name} changed")
+    return 0
+
+
+def cmd_usercatalogs(args: argparse.Namespace) -> int:
+    _holder, db = _open(args)
+    edit_user(db, args.name, UserChanges(catalogs=args.catalogs))
+    print(f"catalogs of {args.name}: {args.catalogs}")
     return 0
 
 
@@ -145,7 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--email", default="")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.add_argument("--apikey", action="store_true", help="generate an API key into the config")
+    add.add_argument("--catalogs", default="", help="limit to these catalog ids: 1,2 (default all)")
     add.set_defaults(func=cmd_adduser)
+
+    limit = sub.add_parser("usercatalogs", help="limit a user to some catalogs (ids, or all)")
+    limit.add_argument("name")
+    limit.add_argument("catalogs", help="catalog ids like 1,2 — or all")
+    limit.set_defaults(func=cmd_usercatalogs)
 
     delete = sub.add_parser("deluser", help="delete a user")
     delete.add_argument("name")
@@ -160,12 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
     users.set_defaults(func=cmd_users)
 
     from .doctor import add_doctor_command
+    from .playlist_cli import add_playlist_commands
     from .radio_cli import add_radio_commands
     from .smartlist_cli import add_smartlist_commands
 
     add_doctor_command(sub)
     add_smartlist_commands(sub)
     add_radio_commands(sub)
+    add_playlist_commands(sub)
     return parser
 
 

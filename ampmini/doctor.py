@@ -4,8 +4,9 @@ Checks: library roots readable; inotify watch/instance limits against the folder
 roots on network/FUSE mounts (no inotify there); the database on FAT/exFAT (SQLite's WAL needs
 locking and shared memory those file systems do not give) or on a network mount; permissions of
 the database and config (they hold password digests and API keys); ACL rules that allow nothing
-or everybody; ffmpeg; a clock stuck before 2020 (a Pi has no RTC: handshakes carry a timestamp
-and fail on a wrong clock). Nothing is changed; exit status 1 when anything fails.
+or everybody; ffmpeg; MPD and its path mapping when `[localplay]` names one; a clock stuck
+before 2020 (a Pi has no RTC: handshakes carry a timestamp and fail on a wrong clock).
+Nothing is changed; exit status 1 when anything fails.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import ipaddress
 import os
 import shutil
+import sqlite3
 import stat
 import sys
 import time
@@ -296,6 +298,40 @@ def check_clock(now: float) -> Iterator[Finding]:
         yield Finding(OK, f"the clock looks sane ({time.strftime('%Y-%m-%d', time.gmtime(now))})")
 
 
+def _sample_song(db_path: Path) -> str | None:
+    """Any scanned song's path (for the MPD path-mapping check), read-only; None if none yet."""
+    if not db_path.is_file() or db_path.stat().st_size == 0:
+        return None
+    try:
+        conn = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT path FROM song ORDER BY id LIMIT 1").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None  # no schema yet: the mapping check is skipped, the connection still checked
+    return row[0] if row else None
+
+
+def check_localplay(config: Config) -> Iterator[Finding]:
+    """MPD reachable and its music_directory matching ours (issue 12), when one is configured."""
+    if not config.localplay.host:
+        return
+    from .localplay import doctor as localplay_doctor  # python-mpd2 only when MPD is configured
+
+    for line in localplay_doctor(config.localplay, _sample_song(config.database.path)):
+        what = line.removeprefix("localplay: ")
+        if "FAIL" in what:
+            yield Finding(
+                FAIL,
+                f"MPD: {what.replace('FAIL ', '', 1)}",
+                "start MPD (sudo systemctl start mpd) and check [localplay] host, port, password "
+                "and music_directory",
+            )
+        else:
+            yield Finding(OK, f"MPD: {what.replace('OK ', '', 1)}")
+
+
 def run_doctor(
     config: Config,
     *,
@@ -311,6 +347,7 @@ def run_doctor(
     findings += check_permissions(config)
     findings += check_acl(config)
     findings += check_ffmpeg(config, which)
+    findings += check_localplay(config)
     findings += check_clock(time.time() if now is None else now)
     return findings
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import bottle
 
 from . import art, plays, preferences
+from .accounts import catalog_access
+from .api.listing import is_visible, scoped
 from .api.registry import Level
 from .stream import CORS, FileGone, mime_for, send_bytes, send_file
 from .transcode import TranscodeError, TranscoderMissing, needs_transcode, transcode
@@ -96,8 +98,8 @@ MEDIA_LOOKUPS.update(song=_song_file, podcast_episode=_episode_file, video=_vide
 
 def find_media(conn: sqlite3.Connection, object_type: str, object_id: int) -> MediaFile | None:
     lookup = MEDIA_LOOKUPS.get(object_type)
-    if lookup is None:
-        return None
+    if lookup is None or not is_visible(conn, object_type, object_id):
+        return None  # a catalog-restricted user's hidden song is missing for them (issue 9)
     try:
         return lookup(conn, object_id)
     except sqlite3.OperationalError:  # that feature's tables are not in this database
@@ -261,7 +263,8 @@ def play(server: Server, request: bottle.BaseRequest, base_url: str) -> Any:
         object_id = _int(q.get("oid"))
         if not object_id:
             return _empty(400)
-    media = find_media(conn, object_type, object_id)
+    with scoped(catalog_access(conn, user)):
+        media = find_media(conn, object_type, object_id)
     if media is None:
         remote = remote_episode(conn, object_type, object_id)
         if remote is not None:  # an episode kept remote: the player fetches it from the feed
@@ -351,7 +354,9 @@ ART_LOOKUPS: dict[str, Any] = {
 
 def find_art(conn: sqlite3.Connection, object_type: str, object_id: int) -> ArtSource | None:
     lookup = ART_LOOKUPS.get(object_type)
-    return lookup(conn, object_id) if lookup is not None else None
+    if lookup is None or not is_visible(conn, object_type, object_id):
+        return None  # hidden from a catalog-restricted user: as if it had no art (issue 9)
+    return lookup(conn, object_id)
 
 
 def serve_art(
@@ -403,7 +408,12 @@ def image(server: Server, request: bottle.BaseRequest, base_url: str) -> Any:
     object_id = _int(q.get("object_id"))
     if not object_type or not object_id:
         return _empty(404)
-    source = find_art(server.db.reader(), object_type, object_id)
+    conn = server.db.reader()
+    # Art URLs carry no credentials (clients cache them across logins): a restricted user's
+    # limit applies when the request names them with `ssid` (issue 9).
+    viewer = _stream_user(conn, q.get("ssid", ""), int(time.time())) if q.get("ssid") else None
+    with scoped(catalog_access(conn, viewer) if viewer is not None else None):
+        source = find_art(conn, object_type, object_id)
     size = art.parse_size(q.get("size"), q.get("thumb"))
     answer = serve_art(server, request, source, size) if source is not None else None
     if answer is None:

@@ -202,3 +202,43 @@ def test_command_output_and_exit_status(tmp_path: Path, capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert "[FAIL] the config file" in out
     assert "       fix: chmod 600" in out
+
+
+# ------------------------------------------------------------------ MPD (issue 12)
+
+
+def test_no_localplay_section_no_mpd_check(tmp_path: Path) -> None:
+    findings = doctor(setup(tmp_path), fake_proc(tmp_path, []))
+    assert not levels(findings, "MPD")
+
+
+def test_mpd_down_fails_with_a_fix(tmp_path: Path) -> None:
+    from tests.test_localplay import free_port
+
+    config = setup(tmp_path, f"[localplay]\nhost = 127.0.0.1\nport = {free_port()}\ntimeout = 1\n")
+    findings = doctor(config, fake_proc(tmp_path, []))
+    bad = [f for f in findings if "MPD" in f.what]
+    assert [f.level for f in bad] == [FAIL], format_findings(findings)
+    assert "systemctl start mpd" in bad[0].fix
+
+
+def test_mpd_up_is_ok(tmp_path: Path) -> None:
+    from tests.test_localplay import MPD_BIN, Mpd
+
+    if MPD_BIN is None:
+        pytest.skip("mpd not installed: apt-get install -y mpd")
+    (tmp_path / "mpd").mkdir()
+    daemon = Mpd(tmp_path / "music", tmp_path / "mpd")
+    config = setup(
+        tmp_path,
+        f"[localplay]\nhost = 127.0.0.1\nport = {daemon.port}\ntimeout = 2\n"
+        f"music_directory = {tmp_path / 'music'}\n",
+    )
+    daemon.start()
+    try:
+        findings = doctor(config, fake_proc(tmp_path, []))
+    finally:
+        daemon.stop()
+    mpd_findings = [f for f in findings if "MPD" in f.what]
+    assert mpd_findings and {f.level for f in mpd_findings} == {OK}, format_findings(findings)
+    assert any("songs in its database" in f.what for f in mpd_findings)

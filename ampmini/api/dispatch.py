@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import preferences
+from ..accounts import catalog_access
 from . import actions as _actions  # noqa: F401 - importing registers every action
 from .auth import LoginLimiter, bearer_token, extend_session, parse_version, resolve_token
 from .errors import (
@@ -24,6 +25,7 @@ from .errors import (
     InvalidHandshake,
     InvalidRequest,
 )
+from .listing import scoped
 from .params import Params
 from .registry import ACTIONS, DEPRECATED, Context, Level
 from .render import error_json, error_xml, to_json, to_xml
@@ -188,7 +190,13 @@ def handle(
                 raise Forbidden(act.level)
         if act.feature and not getattr(config.features, act.feature, False):
             raise FeatureDisabled(act.feature)
-        result = act.func(ctx)
+        if cred is not None:
+            ctx.allowed_catalogs = catalog_access(conn, cred.user)
+        if ctx.allowed_catalogs is None:
+            result = act.func(ctx)
+        else:  # a catalog-restricted user (issue 9): every list and loader sees the limit
+            with scoped(ctx.allowed_catalogs):
+                result = act.func(ctx)
         api = ctx.api  # ping/handshake may have switched the session's version
         if cred is not None and cred.session and name not in ("goodbye", "ping", "handshake"):
             extend_session(server.db, cred.session, config.server.session_length, now)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..accounts import stream_token
-from .listing import ListSpec
+from .listing import ListSpec, catalog_scope, scope_clause
 from .registry import Context
 
 # ------------------------------------------------------------------ list specs (whitelists)
@@ -27,6 +27,7 @@ SONG_SPEC = ListSpec(
            "ar": "JOIN artist ar ON ar.id = s.artist_id"},
     id_column="s.id",
     name_column="s.title",
+    scope="song",
     sorts={
         "title": "s.title COLLATE NOCASE",
         "name": "s.title COLLATE NOCASE",
@@ -68,6 +69,7 @@ ALBUM_SPEC = ListSpec(
     joins={"aa": "LEFT JOIN artist aa ON aa.id = al.album_artist_id"},
     id_column="al.id",
     name_column="al.name",
+    scope="album",
     sorts={
         "name": "al.basename COLLATE NOCASE",
         "title": "al.basename COLLATE NOCASE",
@@ -108,6 +110,7 @@ ARTIST_SPEC = ListSpec(
     base="FROM artist ar",
     id_column="ar.id",
     name_column="ar.name",
+    scope="artist",
     sorts={
         "name": "ar.basename COLLATE NOCASE",
         "title": "ar.basename COLLATE NOCASE",
@@ -141,6 +144,7 @@ GENRE_SPEC = ListSpec(
     base="FROM genre g",
     id_column="g.id",
     name_column="g.name",
+    scope="genre",
     sorts={"name": "g.name COLLATE NOCASE", "id": "g.id", "rand": "RANDOM()"},
     default_sort="name",
     conds={
@@ -218,6 +222,23 @@ def _genres(conn: sqlite3.Connection, table: str, column: str, ids: str) -> dict
     return found
 
 
+def visible_ids(conn: sqlite3.Connection, table: str, ids: Sequence[int]) -> Sequence[int]:
+    """`ids` without the rows a catalog-restricted user may not see (issue 9), in order.
+
+    Unrestricted requests get `ids` back untouched, without a query."""
+    found = scope_clause(table, "t")
+    if found is None or not ids:
+        return ids
+    clause, values = found
+    # table is a literal from the loaders below, never request input.
+    rows = conn.execute(
+        f"SELECT t.id FROM json_each(?) j JOIN {table} t ON t.id = j.value"  # noqa: S608
+        f" WHERE {clause} ORDER BY j.key",
+        (id_json(ids), *values),
+    )
+    return [r[0] for r in rows]
+
+
 def _dict_rows(conn: sqlite3.Connection, sql: str, args: Any) -> list[dict[str, Any]]:
     """Rows as plain dicts: sqlite3.Row looks a name up by scanning all ~60 columns, which
     made building a 5,000-song page cost more than rendering it (scripts/bench)."""
@@ -257,10 +278,11 @@ ORDER BY j.key
 
 
 def load_songs(ctx: Context, ids: Sequence[int]) -> list[dict[str, Any]]:
-    """Full song items for `ids`, in that order (missing ids are skipped)."""
+    """Full song items for `ids`, in that order (missing and hidden ids are skipped)."""
+    conn = ctx.conn
+    ids = visible_ids(conn, "song", ids)
     if not ids:
         return []
-    conn = ctx.conn
     ids_text = id_json(ids)
     rows = _dict_rows(conn, _SONG_SQL, {"ids": ids_text, "uid": ctx.user_id})
     artists: dict[int, list] = defaultdict(list)
@@ -371,9 +393,10 @@ def album_song_ids(conn: sqlite3.Connection, album_ids: Sequence[int]) -> dict[i
 def load_albums(
     ctx: Context, ids: Sequence[int], *, include_tracks: bool = False
 ) -> list[dict[str, Any]]:
+    conn = ctx.conn
+    ids = visible_ids(conn, "album", ids)
     if not ids:
         return []
-    conn = ctx.conn
     ids_text = id_json(ids)
     rows = _dict_rows(conn, _ALBUM_SQL, {"ids": ids_text, "uid": ctx.user_id})
     genres = _genres(conn, "album_genre", "album_id", ids_text)
@@ -477,9 +500,10 @@ def load_artists(
     include_albums: bool = False,
     include_songs: bool = False,
 ) -> list[dict[str, Any]]:
+    conn = ctx.conn
+    ids = visible_ids(conn, "artist", ids)
     if not ids:
         return []
-    conn = ctx.conn
     ids_text = id_json(ids)
     rows = _dict_rows(conn, _ARTIST_SQL, {"ids": ids_text, "uid": ctx.user_id})
     genres = _genres(conn, "artist_genre", "artist_id", ids_text)
@@ -550,10 +574,34 @@ ORDER BY j.key
 """
 
 
+# A catalog-restricted user's counts: only what lies in their catalogs (issue 9).
+_SCOPED_GENRE_SQL = """
+SELECT g.id, g.name,
+       (SELECT COUNT(DISTINCT s.album_id) FROM song_genre x JOIN song s ON s.id = x.song_id
+        WHERE x.genre_id = g.id AND s.catalog_id IN (SELECT value FROM json_each(:scope))
+        AND s.album_id IN (SELECT album_id FROM album_genre WHERE genre_id = g.id)) AS albums,
+       (SELECT COUNT(DISTINCT sa.artist_id) FROM song_genre x JOIN song s ON s.id = x.song_id
+        JOIN song_artist sa ON sa.song_id = s.id
+        WHERE x.genre_id = g.id AND s.catalog_id IN (SELECT value FROM json_each(:scope))
+        AND sa.artist_id IN (SELECT artist_id FROM artist_genre WHERE genre_id = g.id))
+        AS artists,
+       (SELECT COUNT(*) FROM song_genre x JOIN song s ON s.id = x.song_id
+        WHERE x.genre_id = g.id AND s.catalog_id IN (SELECT value FROM json_each(:scope)))
+        AS songs
+FROM json_each(:ids) j JOIN genre g ON g.id = j.value
+ORDER BY j.key
+"""
+
+
 def load_genres(ctx: Context, ids: Sequence[int]) -> list[dict[str, Any]]:
+    ids = visible_ids(ctx.conn, "genre", ids)
     if not ids:
         return []
-    rows = ctx.conn.execute(_GENRE_SQL, {"ids": id_json(ids)})
+    scope = catalog_scope.get()
+    if scope is None:
+        rows = ctx.conn.execute(_GENRE_SQL, {"ids": id_json(ids)})
+    else:
+        rows = ctx.conn.execute(_SCOPED_GENRE_SQL, {"ids": id_json(ids), "scope": scope})
     return [
         {
             "id": r["id"],

@@ -8,13 +8,87 @@ condition names come from per-type whitelists; values are always bound parameter
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .errors import BadRequest
 from .params import Paging, Params
+
+# ------------------------------------------------------------------ per-user catalog access
+
+# The catalogs the current request's user may see, as a JSON array bound to json_each, or
+# None for "every catalog" (issue 9). Set by dispatch for the duration of one action, only for
+# restricted users, so every list, search and loader below applies it without each action
+# having to pass it along; unrestricted requests never add a clause.
+catalog_scope: ContextVar[str | None] = ContextVar("catalog_scope", default=None)
+
+_IN = "IN (SELECT value FROM json_each(?))"
+# Visibility of one row of each library table, `{a}` = the table's alias, `{in}` = membership
+# in the bound JSON array. An album or artist may span catalogs: it is visible when it has a
+# visible song (artists: credited on one, or album artist of an album with one). Every
+# sub-select walks an index (song_by_album, song_artist_by_artist, album_by_artist,
+# song_genre_by_genre).
+_VISIBLE: dict[str, str] = {
+    "song": "{a}.catalog_id {in}",
+    "album": "EXISTS (SELECT 1 FROM song vs WHERE vs.album_id = {a}.id AND vs.catalog_id {in})",
+    "artist": "EXISTS (SELECT 1 FROM song_artist va JOIN song vs ON vs.id = va.song_id"
+    " WHERE va.artist_id = {a}.id AND vs.catalog_id {in})"
+    " OR EXISTS (SELECT 1 FROM album val JOIN song vs ON vs.album_id = val.id"
+    " WHERE val.album_artist_id = {a}.id AND vs.catalog_id {in})",
+    "genre": "EXISTS (SELECT 1 FROM song_genre vg JOIN song vs ON vs.id = vg.song_id"
+    " WHERE vg.genre_id = {a}.id AND vs.catalog_id {in})",
+    "catalog": "{a}.id {in}",
+}
+
+
+@contextmanager
+def scoped(catalogs: Sequence[int] | None) -> Iterator[None]:
+    """Run the block limited to `catalogs` (None: unlimited)."""
+    if catalogs is None:
+        yield
+        return
+    token = catalog_scope.set(json.dumps(list(catalogs)))
+    try:
+        yield
+    finally:
+        catalog_scope.reset(token)
+
+
+def scope_clause(table: str, alias: str) -> tuple[str, list[str]] | None:
+    """(clause, values) limiting `alias` (a row of `table`) to the user's catalogs, or None
+    when this request is unrestricted or the table is not catalog-bound."""
+    scope = catalog_scope.get()
+    template = _VISIBLE.get(table)
+    if scope is None or template is None:
+        return None
+    clause = template.replace("{a}", alias).replace("{in}", _IN)
+    return f"({clause})", [scope] * clause.count("?")
+
+
+def apply_scope(q: Query, table: str | None, alias: str) -> None:
+    """Add the catalog visibility of `table` rows to `q` (nothing for unrestricted users)."""
+    found = scope_clause(table, alias) if table else None
+    if found is not None:
+        q.add(found[0], *found[1])
+
+
+def is_visible(conn, table: str, object_id: int) -> bool:
+    """Whether the current user may see row `object_id` of `table` (True when unrestricted)."""
+    found = scope_clause(table, "t")
+    if found is None:
+        return True
+    clause, values = found
+    # table is a key of _VISIBLE (a literal whitelist), never request input.
+    row = conn.execute(
+        f"SELECT 1 FROM {table} t WHERE t.id = ? AND {clause}",  # noqa: S608
+        (object_id, *values),
+    ).fetchone()
+    return row is not None
 
 
 def ids_md5(ids: Sequence[int | str]) -> str:
@@ -117,6 +191,9 @@ class ListSpec:
     # unused join to album/artist made listing 30k song ids ~6× slower (scripts/bench).
     # Only joins that cannot change which rows match (LEFT, or INNER on a NOT NULL key).
     joins: Mapping[str, str] = field(default_factory=dict)
+    # The library table `id_column` belongs to ("song", "album", "artist", "genre",
+    # "catalog"): select_ids limits it to a restricted user's catalogs (issue 9).
+    scope: str | None = None
 
 
 def apply_name_filter(q: Query, spec: ListSpec, params: Params) -> None:
@@ -190,12 +267,17 @@ def select_ids(
 ) -> list[int]:
     # Identifiers in this statement come only from ListSpec whitelists; values are bound.
     keyword = "SELECT DISTINCT" if distinct else "SELECT"
+    args: Sequence[object] = q.args
     where = q.sql()
+    found = scope_clause(spec.scope, spec.id_column.split(".")[0]) if spec.scope else None
+    if found is not None:
+        where = f"{where} AND {found[0]}"
+        args = [*q.args, *found[1]]
     source = from_clause(spec, f"{where} {order}")
     sql = f"{keyword} {spec.id_column} {source} WHERE {where} ORDER BY {order}"
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: a Row object per id was most of a 30k list's time
-    cursor.execute(sql, q.args)
+    cursor.execute(sql, args)
     return [row[0] for row in cursor]
 
 

@@ -46,6 +46,9 @@ class Context:
     cache: dict[str, Any] = field(default_factory=dict)  # per-request memo (URL builder …)
     http: Any = None  # the web request, for binary actions that answer with file bytes
     server: Any = None  # the dispatch Server (config holder, services) for binary actions
+    # The catalogs this user may see (issue 9), None = all; dispatch also puts them in
+    # listing.catalog_scope, which the list, search and loader code reads.
+    allowed_catalogs: tuple[int, ...] | None = None
 
     @property
     def user_id(self) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import BadRequest, MissingParameter
-from .listing import Query, parse_date
+from .listing import Query, apply_scope, parse_date
 from .params import Params
 
 # ----------------------------------------------------------------- rule definitions
@@ -228,6 +228,7 @@ class SearchType:
     order: str
     extra_where: str = ""
     anywhere: tuple[str, ...] = field(default=())
+    scope: str | None = None  # library table limited to a restricted user's catalogs
 
 
 SEARCH_TYPES: dict[str, SearchType] = {
@@ -238,6 +239,7 @@ SEARCH_TYPES: dict[str, SearchType] = {
         _SONG_ALIASES,
         "s.path",
         "s.enabled = 1",
+        scope="song",
     ),
     "album": SearchType(
         "FROM album al LEFT JOIN artist aa ON aa.id = al.album_artist_id",
@@ -245,19 +247,52 @@ SEARCH_TYPES: dict[str, SearchType] = {
         ALBUM_RULES,
         _ALBUM_ALIASES,
         "al.basename COLLATE NOCASE, al.year",
+        scope="album",
     ),
     "artist": SearchType(
-        "FROM artist ar", "ar.id", ARTIST_RULES, _ARTIST_ALIASES, "ar.basename COLLATE NOCASE"
+        "FROM artist ar", "ar.id", ARTIST_RULES, _ARTIST_ALIASES, "ar.basename COLLATE NOCASE",
+        scope="artist",
     ),
     "album_artist": SearchType(
         "FROM artist ar", "ar.id", ARTIST_RULES, _ARTIST_ALIASES, "ar.basename COLLATE NOCASE",
-        "ar.album_count > 0",
+        "ar.album_count > 0", scope="artist",
     ),
     "song_artist": SearchType(
         "FROM artist ar", "ar.id", ARTIST_RULES, _ARTIST_ALIASES, "ar.basename COLLATE NOCASE",
-        "ar.song_count > 0",
+        "ar.song_count > 0", scope="artist",
     ),
 }
+
+# Other types (spec §9.2 "Other types"): genre (alias tag), label, user.
+GENRE_RULES: dict[str, RuleDef] = {
+    "title": _text("g.name"),
+    "album_count": _num("(SELECT COUNT(*) FROM album_genre x WHERE x.genre_id = g.id)"),
+    "artist_count": _num("(SELECT COUNT(*) FROM artist_genre x WHERE x.genre_id = g.id)"),
+    "song_count": _num("(SELECT COUNT(*) FROM song_genre x WHERE x.genre_id = g.id)"),
+    "video_count": _num("0"),  # ampmini keeps no video genres
+    "id": _num("g.id"),
+}
+LABEL_RULES: dict[str, RuleDef] = {
+    "title": _text("lb.name"),
+    "category": _text("lb.category"),
+    "id": _num("lb.id"),
+}
+USER_RULES: dict[str, RuleDef] = {"username": _text("u.username")}
+
+SEARCH_TYPES["genre"] = SearchType(
+    "FROM genre g", "g.id", GENRE_RULES, {"name": "title", "genre": "title", "tag": "title"},
+    "g.name COLLATE NOCASE", scope="genre",
+)
+SEARCH_TYPES["label"] = SearchType(
+    "FROM label lb", "lb.id", LABEL_RULES, {"name": "title", "label": "title"},
+    "lb.name COLLATE NOCASE",
+)
+# Disabled accounts are not listed, as in `users`.
+SEARCH_TYPES["user"] = SearchType(
+    "FROM user u", "u.id", USER_RULES,
+    {"title": "username", "name": "username", "user": "username"},
+    "u.username COLLATE NOCASE", "u.disabled = 0",
+)
 
 # ----------------------------------------------------------------- operators
 
@@ -400,6 +435,7 @@ def search_ids(
     q.add(where, *args)
     if search.extra_where:
         q.add(search.extra_where)
+    apply_scope(q, search.scope, search.id_column.split(".")[0])
     order = "RANDOM()" if random else f"{search.order}, {search.id_column}"
     sql = (
         f"SELECT DISTINCT {search.id_column} {search.base} WHERE {q.sql()}"

@@ -26,7 +26,7 @@ from itertools import groupby
 from pathlib import Path
 
 from ampmini.db import Database
-from ampmini.library import aggregates
+from ampmini.library import aggregates, m3u
 from ampmini.library.reading import read_many
 from ampmini.library.store import (
     BATCH_SIZE,
@@ -49,7 +49,9 @@ from ampmini.library.walk import (
 )
 from ampmini.progress import ProgressReporter
 
-__all__ = ["BATCH_SIZE", "UNKNOWN", "VARIOUS_ARTISTS", "ScanResult", "album_folder", "scan"]
+__all__ = [
+    "BATCH_SIZE", "UNKNOWN", "VARIOUS_ARTISTS", "ScanResult", "album_folder", "forget", "scan",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,19 @@ def scan(
         return _Scan(db, full=full, progress=progress, hold=hold).run(roots, folders)
 
 
+def forget(db: Database, song_ids: Sequence[int]) -> int:
+    """Remove songs whose files are gone (song_delete) exactly as a scan removes them:
+    copied into deleted_song, aggregates and catalog timestamps rebuilt. Returns the count."""
+    with _SCAN_LOCK:
+        job = _Scan(db, full=False, progress=None)
+        with db.writer() as conn:
+            aggregates.reset_touched(conn)
+        job.store.remove(list(song_ids))
+        job.result.removed = job.store.removed
+        job._finish()
+        return job.result.removed
+
+
 class _Scan:
     """The state of one scan run: walk results, the store and counters."""
 
@@ -140,6 +155,8 @@ class _Scan:
             self.progress.restart("reading tags", len(to_read))
         self._read_and_write(to_read, existing, set(context))
         self.store.remove([i for i in gone.values() if i not in self.store.moved_ids])
+        # After the songs: playlist files refer to songs anywhere, written in this scan too.
+        m3u.sync(self.db, self.walked.playlists, [t.top for t in targets], self.walked.keep)
         store = self.store
         result.added, result.updated = store.added, store.updated
         result.moved, result.removed = store.moved, store.removed

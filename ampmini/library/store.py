@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterator
 from typing import NamedTuple
 
 from ampmini.db import Database
-from ampmini.library import aggregates
+from ampmini.library import aggregates, licenses
 from ampmini.library.names import split_prefix
 from ampmini.library.tags import Track
 from ampmini.library.walk import ART_RANK, album_folder
@@ -84,6 +84,7 @@ class Store:
         self.artists: dict[str, int] = {}
         self.albums: dict[str, int] = {}
         self.genres: dict[str, int] = {}
+        self.licenses: dict[str, int] = {}  # lower-case licence name -> license.id
         self.mbid_checked: set[int] = set()
         self.next_song_id = 0
         self.gone_by_key: dict[tuple[object, ...], list[int]] = {}
@@ -102,6 +103,8 @@ class Store:
         self.artists = {r[1].lower(): r[0] for r in conn.execute("SELECT id, name FROM artist")}
         self.albums = {r[1]: r[0] for r in conn.execute("SELECT id, group_key FROM album")}
         self.genres = {r[1].lower(): r[0] for r in conn.execute("SELECT id, name FROM genre")}
+        rows = conn.execute("SELECT id, name FROM license ORDER BY id DESC")
+        self.licenses = {r[1].lower(): r[0] for r in rows}  # a duplicate name: the lowest id
 
     def load_gone_keys(self, gone_ids: Collection[int]) -> None:
         """(size, title, artist, album, time) of gone songs, to recognise moved files."""
@@ -125,6 +128,7 @@ class Store:
         song_rows = []
         credit_rows = []
         genre_rows = []
+        license_rows = []
         rewritten = []
         album_attrs: dict[int, list[object]] = {}
         added = moved = 0
@@ -170,6 +174,9 @@ class Store:
                 song_rows.append(_song_values(song_id, row, album_id, artist_ids[0], now))
                 credit_rows.extend((song_id, aid, pos) for pos, aid in enumerate(artist_ids))
                 genre_rows.extend((song_id, self._genre_id(conn, g)) for g in t.genres)
+                licence = licenses.match(t.license, t.copyright)
+                if licence is not None:
+                    license_rows.append((song_id, self._license_id(conn, licence)))
             aggregates.touch_old(conn, rewritten)
             aggregates.touch_album_artists(conn, list(album_attrs))
             before = conn.total_changes
@@ -177,12 +184,17 @@ class Store:
             updated = conn.total_changes - before - added - moved
             conn.executemany("DELETE FROM song_artist WHERE song_id = ?", rewritten)
             conn.executemany("DELETE FROM song_genre WHERE song_id = ?", rewritten)
+            conn.executemany("DELETE FROM song_license WHERE song_id = ?", rewritten)
             conn.executemany(
                 "INSERT OR IGNORE INTO song_artist (song_id, artist_id, position) VALUES (?, ?, ?)",
                 credit_rows,
             )
             conn.executemany(
                 "INSERT OR IGNORE INTO song_genre (song_id, genre_id) VALUES (?, ?)", genre_rows
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO song_license (song_id, license_id) VALUES (?, ?)",
+                license_rows,
             )
             conn.executemany(_UPDATE_ALBUM, list(album_attrs.values()))
             aggregates.touch(
@@ -283,6 +295,17 @@ class Store:
             genre_id = conn.execute("INSERT INTO genre (name) VALUES (?)", (name,)).lastrowid
             self.genres[key] = genre_id
         return genre_id
+
+    def _license_id(self, conn: sqlite3.Connection, licence: licenses.Licence) -> int:
+        """The row of a matched licence; a Creative Commons version not seeded gets one."""
+        key = licence.name.lower()
+        license_id = self.licenses.get(key)
+        if license_id is None:
+            license_id = conn.execute(
+                "INSERT INTO license (name, external_link) VALUES (?, ?)", licence
+            ).lastrowid
+            self.licenses[key] = license_id
+        return license_id
 
     def _art_path(self, path: str) -> str | None:
         """Best cover image in the track's folder, else in the album folder above a disc."""

@@ -66,6 +66,8 @@ class Track:
     comment: str | None = None
     composer: str | None = None
     publisher: str | None = None
+    license: str | None = None  # the license tag (Vorbis LICENSE, ID3 WCOP): often a URL
+    copyright: str | None = None  # the copyright tag (ID3 TCOP, MP4 cprt, Vorbis COPYRIGHT)
     lyrics: str | None = None
     language: str | None = None
     mbid: str | None = None
@@ -136,6 +138,8 @@ def read_tags(path: str, stat: os.stat_result) -> Track:
         comment=_text(tag.comment),
         composer=_text(tag.composer),
         publisher=_first(other, "publisher", "label", "organization") or None,
+        license=_first(other, "license") or None,
+        copyright=_first(other, "copyright") or None,
         lyrics=_first(other, "lyrics") or None,
         language=_first(other, "language") or None,
         mbid=_first(other, "musicbrainztrackid") or _ufid(other) or None,

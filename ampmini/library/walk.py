@@ -1,4 +1,5 @@
-"""Walk library folders: stat every audio file, note folder images; path helpers of the scanner."""
+"""Walk library folders: stat every audio file, note folder images and playlist files; path
+helpers of the scanner."""
 
 from __future__ import annotations
 
@@ -25,6 +26,15 @@ ART_RANK = {
 }
 
 
+PLAYLIST_EXTENSIONS = frozenset(("m3u", "m3u8"))  # read by ampmini/library/m3u.py
+
+
+def is_playlist(name: str) -> bool:
+    """A name ending in .m3u or .m3u8 (any case)."""
+    head, dot, ext = name.rpartition(".")
+    return bool(dot and head) and ext.lower() in PLAYLIST_EXTENSIONS
+
+
 class Target(NamedTuple):
     top: str  # folder to walk (recursively)
     root: str  # the catalog root containing it
@@ -39,6 +49,7 @@ class Walked:
     # 30k-file walk holds one entry per file for the length of the scan.
     files: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     images: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    playlists: dict[str, int] = field(default_factory=dict)  # .m3u/.m3u8 path -> catalog id
     keep: list[str] = field(default_factory=list)  # unreadable: songs below must not be removed
     errors: int = 0
 
@@ -87,6 +98,8 @@ def walk(target: Target, into: Walked, progress: ProgressReporter | None = None)
                     images[folder].append(entry.name)
                     continue
                 if file_format(name) is None:
+                    if is_playlist(name) and entry.is_file():
+                        into.playlists[entry.path] = target.catalog_id
                     continue
                 st = entry.stat()
                 if stat.S_ISREG(st.st_mode):

@@ -53,7 +53,7 @@ from ampmini.db import Database
 from ampmini.library.mounts import MOUNTINFO, is_remote, mount_of
 from ampmini.library.scanner import ScanResult, scan
 from ampmini.library.tags import file_format
-from ampmini.library.walk import ART_RANK
+from ampmini.library.walk import ART_RANK, is_playlist
 
 log = logging.getLogger(__name__)
 
@@ -468,9 +468,11 @@ class Watcher:
 
 
 def _relevant(path: str) -> bool:
-    """An audio file or a folder image (album art), by name."""
+    """An audio file, a playlist file or a folder image (album art), by name."""
     name = os.path.basename(path)
-    return bool(path) and (file_format(name) is not None or name.lower() in ART_RANK)
+    return bool(path) and (
+        file_format(name) is not None or is_playlist(name) or name.lower() in ART_RANK
+    )
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -502,14 +504,15 @@ def count_dirs(path: str) -> int:
 
 
 def _snapshot(folders: Iterable[str]) -> dict[str, dict[str, tuple[int, int]]]:
-    """{folder: {name: (size, mtime_ns)}} of the audio files directly in each folder."""
+    """{folder: {name: (size, mtime_ns)}} of the audio and playlist files directly in each
+    folder."""
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for folder in folders:
         files: dict[str, tuple[int, int]] = {}
         try:
             with os.scandir(folder) as it:
                 for entry in it:
-                    if file_format(entry.name) is None:
+                    if file_format(entry.name) is None and not is_playlist(entry.name):
                         continue
                     try:
                         st = entry.stat()

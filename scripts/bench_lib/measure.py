@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import procs
+from . import lists, procs
 from .instance import USER, Client, Server, add_user, ampmini_cmd, start_server, write_config
 from .report import Row, ms, ratio, verdict
 
@@ -262,6 +262,15 @@ class Bench:
                     ratio(p50, floor_p50) + " p50", target, verdict(ok),
                 ))
 
+    def playlists(self) -> None:
+        """Issue 8: playlist_songs, playlist_add of an artist, smartlist_songs (lists.py)."""
+        assert self.server is not None
+        client = self.server.client()
+        repeats = self.settings.api_repeats
+        for row in lists.playlist_rows(client, repeats):
+            self.add(row)
+        self.add(lists.smartlist_row(client, self.config, repeats))
+
     def watcher(self) -> None:
         """Write a new tagged mp3 into a watched root; time until `songs` lists it."""
         assert self.server is not None
@@ -388,6 +397,7 @@ class Bench:
             ("no-change re-scan vs scandir", self.rescan),
             ("server start", self.start),
             ("API latency", self.api_latency),
+            ("playlists and smartlists", self.playlists),
             ("watcher", self.watcher),
             ("soak", self.soak),
             ("stop server", self.stop_server),

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .. import library
 from ..errors import BadRequest, NotFound
-from ..listing import Page, Query, order_by, paginate, select_ids, standard_list
+from ..listing import Page, Query, is_visible, order_by, paginate, select_ids, standard_list
 from ..objects import ALBUM, ARTIST, SONG
 from ..params import Params
 from ..registry import Context, action
@@ -18,11 +18,13 @@ def object_list(shape: Shape, items: list, page: Page) -> ObjectList:
 
 
 def require_row(ctx: Context, table: str, param: str = "filter", *aliases: str) -> int:
-    """The id named by `param` (or an alias) if that row exists, else 4704."""
+    """The id named by `param` (or an alias) if that row exists, else 4704.
+
+    A row outside a catalog-restricted user's catalogs does not exist for them (issue 9)."""
     object_id = ctx.params.object_id(param, *aliases)
     # table is a literal chosen by the calling action, never request input.
     row = ctx.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (object_id,)).fetchone()  # noqa: S608
-    if row is None:
+    if row is None or not is_visible(ctx.conn, table, object_id):
         raise NotFound(object_id, param)
     return object_id
 

@@ -16,6 +16,7 @@ CATALOG_SPEC = ListSpec(
     name_column="c.name",
     sorts={"name": "c.name COLLATE NOCASE", "id": "c.id", "title": "c.name COLLATE NOCASE"},
     default_sort="name",
+    scope="catalog",
 )
 # `filter` on catalogs is a gather type; the video family maps onto `video` (spec §5).
 GATHER_TYPES = {

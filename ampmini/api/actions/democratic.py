@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ...accounts import stream_token
 from ..errors import BadRequest, MissingParameter, NotFound
 from ..library import load_songs
-from ..listing import ids_md5
+from ..listing import ids_md5, is_visible
 from ..objects.control import DEMOCRATIC_SONG
 from ..registry import Context, action
 from ..shapes import KeyValues, ObjectList
@@ -152,7 +152,7 @@ def play_url(ctx: Context) -> str:
 def _song_id(ctx: Context) -> int:
     oid = ctx.params.object_id("oid", "filter")
     row = ctx.conn.execute("SELECT 1 FROM song WHERE id = ? AND enabled = 1", (oid,)).fetchone()
-    if row is None:
+    if row is None or not is_visible(ctx.conn, "song", oid):  # issue 9: restricted users
         raise NotFound(oid, "oid")
     return oid
 

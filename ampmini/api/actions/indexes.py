@@ -12,7 +12,16 @@ from typing import Any
 
 from .. import library
 from ..errors import BadRequest, MissingParameter, NotFound
-from ..listing import ListSpec, Page, Query, order_by, paginate, select_ids, standard_list
+from ..listing import (
+    ListSpec,
+    Page,
+    Query,
+    is_visible,
+    order_by,
+    paginate,
+    select_ids,
+    standard_list,
+)
 from ..objects import (
     ALBUM,
     ALBUM_INDEX_XML,
@@ -67,12 +76,14 @@ def _catalogs(ctx: Context, ids: list[int], include: bool) -> list[dict[str, Any
 
 def _album_children(ctx: Context, ids: list[int]) -> dict[int, list[tuple[int, str]]]:
     per_album = library.album_song_ids(ctx.conn, ids)
-    return {a: [(s, "song") for s in songs] for a, songs in per_album.items()}
+    seen = set(library.visible_ids(ctx.conn, "song", [s for x in per_album.values() for s in x]))
+    return {a: [(s, "song") for s in songs if s in seen] for a, songs in per_album.items()}
 
 
 def _artist_children(ctx: Context, ids: list[int]) -> dict[int, list[tuple[int, str]]]:
     per_artist = library.artist_album_ids(ctx.conn, ids)
-    return {a: [(x, "album") for x in albums] for a, albums in per_artist.items()}
+    seen = set(library.visible_ids(ctx.conn, "album", [x for a in per_artist.values() for x in a]))
+    return {a: [(x, "album") for x in albums if x in seen] for a, albums in per_artist.items()}
 
 
 INDEX_TYPES: dict[str, IndexType] = {
@@ -185,6 +196,13 @@ def _browse_list(
     return name_items(ctx, entry, page.page_ids), page
 
 
+def _exists(ctx: Context, table: str, object_id: int) -> bool:
+    """Row `object_id` of `table` exists and this user may see it (issue 9)."""
+    # table is a literal from browse below, never request input.
+    row = ctx.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (object_id,)).fetchone()  # noqa: S608
+    return row is not None and is_visible(ctx.conn, table, object_id)
+
+
 @action("browse", api6_only=True)
 def browse(ctx: Context) -> ObjectList:
     params = ctx.params
@@ -203,7 +221,7 @@ def browse(ctx: Context) -> ObjectList:
         row = ctx.conn.execute(
             "SELECT gather_types FROM catalog WHERE id = ?", (parent,)
         ).fetchone()
-        if row is None:
+        if row is None or not is_visible(ctx.conn, "catalog", parent):
             raise NotFound(parent, "filter")
         if row["gather_types"] != "music":
             raise BadRequest(row["gather_types"], "catalog")
@@ -213,7 +231,7 @@ def browse(ctx: Context) -> ObjectList:
     elif kind in ("artist", "album_artist"):
         catalog = params.object_id("catalog")
         parent = params.object_id("filter")
-        if ctx.conn.execute("SELECT 1 FROM artist WHERE id = ?", (parent,)).fetchone() is None:
+        if not _exists(ctx, "artist", parent):
             raise NotFound(parent, "filter")
         entry, child = INDEX_TYPES["album"], "album"
         q.add("al.album_artist_id = ? AND al.catalog_id = ?", parent, catalog)
@@ -221,7 +239,7 @@ def browse(ctx: Context) -> ObjectList:
     elif kind == "album":
         catalog = params.object_id("catalog")
         parent = params.object_id("filter")
-        if ctx.conn.execute("SELECT 1 FROM album WHERE id = ?", (parent,)).fetchone() is None:
+        if not _exists(ctx, "album", parent):
             raise NotFound(parent, "filter")
         entry, child = INDEX_TYPES["song"], "song"
         q.add("s.album_id = ? AND s.enabled = 1", parent)

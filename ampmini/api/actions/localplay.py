@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from ... import localplay as mpd_control
 from ..errors import ApiError, BadRequest, FeatureDisabled, Forbidden, MissingParameter, NotFound
 from ..library import UrlBuilder, id_json
+from ..listing import is_visible
 from ..objects.control import LOCALPLAY_SONG
 from ..registry import Context, action
 from ..shapes import KeyValues, ObjectList
@@ -96,7 +97,7 @@ def _song_uris(ctx: Context, urls: UrlBuilder, oid: int) -> list[str]:
         " JOIN artist ar ON ar.id = s.artist_id WHERE s.id = ? AND s.enabled = 1",
         oid,
     )
-    if row is None:
+    if row is None or not is_visible(ctx.conn, "song", oid):  # issue 9: restricted users
         raise NotFound(oid, "oid")
     url = urls.play("song", oid, row["artist"], row["title"], row["format"]) + "&client=mpd"
     relative = _relative(ctx, row["path"])

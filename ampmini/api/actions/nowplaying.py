@@ -7,11 +7,14 @@ everybody's entries are listed (Ampache's now playing); otherwise only the calle
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from ... import plays
+from ... import preferences as prefs
 from ...db import Database
 from ..errors import BadRequest, NotFound
 from ..objects.playlists import NOW_PLAYING
@@ -21,6 +24,9 @@ from ..shapes import EmptyResult, ObjectList
 DEFAULT_LENGTH = 600  # seconds an entry lives when the track length is unknown
 GRACE = 30  # pause/buffer slack past the end of the track
 PLAYABLE = {"song": "song", "podcast_episode": "podcast_episode", "video": "video"}
+# Privacy (spec §8.19): who may see that a user plays something now, and with which client.
+SHARE_NOW = prefs.offer("allow_personal_info_now")
+SHARE_AGENT = prefs.offer("allow_personal_info_agent")
 
 
 def _length(conn: sqlite3.Connection, object_type: str, object_id: int) -> int:
@@ -82,6 +88,39 @@ def _entries(ctx: Context, only_user: int | None) -> list[dict[str, Any]]:
     ]
 
 
+def _allowing(ctx: Context, name: str, user_ids: Iterable[int]) -> set[int]:
+    """Those of `user_ids` whose preference `name` is on (their own value, else the server's)."""
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return set()
+    server = bool(prefs.get(ctx.conn, prefs.SERVER_DEFAULT, name))
+    rows = ctx.conn.execute(
+        "SELECT user_id, value FROM preference_value WHERE name = ?"
+        " AND user_id IN (SELECT value FROM json_each(?))",
+        (name, json.dumps(ids)),
+    )
+    own = {r[0]: r[1] == "1" for r in rows}
+    return {i for i in ids if own.get(i, server)}
+
+
+def _private(ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Other users' entries as their privacy preferences allow: none without
+    `allow_personal_info_now`, no client (agent) without `allow_personal_info_agent`."""
+    others = [i["user"]["id"] for i in items if i["user"]["id"] != ctx.user_id]
+    if not others:
+        return items
+    sharing = _allowing(ctx, SHARE_NOW.name, others)
+    agents = _allowing(ctx, SHARE_AGENT.name, others)
+    shown = []
+    for item in items:
+        uid = item["user"]["id"]
+        if uid == ctx.user_id:
+            shown.append(item)
+        elif uid in sharing:
+            shown.append(item if uid in agents else {**item, "client": None})
+    return shown
+
+
 def _document(items: list[dict[str, Any]]) -> ObjectList:
     return ObjectList(NOW_PLAYING, items, len(items), "", envelope=False)
 
@@ -89,7 +128,7 @@ def _document(items: list[dict[str, Any]]) -> ObjectList:
 @action("now_playing", api6_only=True)
 def now_playing(ctx: Context) -> ObjectList:
     sociable = getattr(ctx.config.features, "sociable", True)
-    return _document(_entries(ctx, None if sociable else ctx.user_id))
+    return _document(_private(ctx, _entries(ctx, None if sociable else ctx.user_id)))
 
 
 @action("player", api6_only=True)

@@ -21,7 +21,16 @@ from ... import preferences
 from ...accounts import find_user
 from .. import library
 from ..errors import BadRequest, Forbidden, MissingParameter, NotFound
-from ..listing import ListSpec, Page, Query, ids_md5, like_pattern, paginate, standard_list
+from ..listing import (
+    ListSpec,
+    Page,
+    Query,
+    apply_scope,
+    ids_md5,
+    like_pattern,
+    paginate,
+    standard_list,
+)
 from ..objects import SONG, SONG_INDEX_XML
 from ..objects.playlists import PLAYLIST, PLAYLIST_INDEX_XML
 from ..registry import Context, Level, action
@@ -293,6 +302,7 @@ def lists_document(ctx: Context, page: Page) -> ObjectList:
 def song_page(ctx: Context, ids: list[int]) -> ObjectList:
     """A song list whose `playlisttrack` is the position in the whole list (§12 Copy 5)."""
     params = ctx.params.without("filter", "exact")
+    ids = list(library.visible_ids(ctx.conn, "song", ids))  # a restricted user's catalogs
     if params.flag("random"):
         ids = random.sample(ids, len(ids))
     page = paginate(ids, params.paging())
@@ -672,6 +682,7 @@ def playlist_generate(ctx: Context) -> ObjectList | IdList:
     if fmt not in _FORMATS:
         fmt = "song"
     q = _generate_query(ctx, mode)
+    apply_scope(q, "song", "s")  # a catalog-restricted user's catalogs only (issue 9)
     sql = f"SELECT s.id FROM song s WHERE {q.sql()} ORDER BY RANDOM()"  # noqa: S608
     ids = [r[0] for r in ctx.conn.execute(sql, q.args)]
     page = paginate(ids, ctx.params.paging())

@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from ...accounts import stream_token
+from ...accounts import catalog_access, stream_token
 from ..auth import (
     COMPATIBLE,
     SERVER_VERSION,
@@ -22,6 +22,7 @@ from ..auth import (
     session_expiry,
 )
 from ..errors import BadRequest, InvalidHandshake
+from ..listing import scope_clause, scoped
 from ..registry import Context, action
 from ..shapes import KeyValues, Success
 
@@ -55,6 +56,27 @@ MAX_SQL: dict[str, str] = {
 }
 
 
+# The same counters for a catalog-restricted user (issue 9): only what they may see.
+SCOPED_COUNT: dict[str, tuple[str, str]] = {  # key → (table, SELECT … FROM <table> alias t)
+    "songs": ("song", "SELECT COUNT(*) FROM song t WHERE t.enabled = 1"),
+    "albums": ("album", "SELECT COUNT(*) FROM album t WHERE 1"),
+    "artists": ("artist", "SELECT COUNT(*) FROM artist t WHERE 1"),
+    "genres": ("genre", "SELECT COUNT(*) FROM genre t WHERE 1"),
+    "catalogs": ("catalog", "SELECT COUNT(*) FROM catalog t WHERE t.enabled = 1"),
+}
+
+
+def _scoped_counts(conn: sqlite3.Connection, user: sqlite3.Row) -> dict[str, int]:
+    with scoped(catalog_access(conn, user)):
+        found = {key: scope_clause(table, "t") for key, (table, _) in SCOPED_COUNT.items()}
+    counts = {}
+    for key, clause in found.items():
+        if clause is not None:
+            sql = f"{SCOPED_COUNT[key][1]} AND {clause[0]}"  # literals from SCOPED_COUNT
+            counts[key] = int(conn.execute(sql, clause[1]).fetchone()[0])
+    return counts
+
+
 def iso(epoch: int) -> str:
     """ISO-8601 with offset (Decision 13: Amperfy parses session_expire as a date)."""
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
@@ -85,6 +107,8 @@ def server_details(ctx: Context, token: str, expire: int) -> dict[str, Any]:
         for key, sql in MAX_SQL.items():
             details[key] = _scalar(conn, sql)
     counts = {key: _scalar(conn, sql) for key, sql in COUNT_SQL.items() if sql}
+    if ctx.user["catalog_limited"]:
+        counts.update(_scoped_counts(conn, ctx.user))
     counts["playlists_searches"] = counts["playlists"] + counts["searches"]
     for key in COUNT_SQL:
         details[key] = counts[key]

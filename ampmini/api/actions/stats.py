@@ -8,7 +8,7 @@ from ... import preferences
 from ...accounts import find_user
 from .. import library
 from ..errors import BadRequest, NotFound
-from ..listing import paginate
+from ..listing import is_visible, paginate
 from ..objects import ALBUM, ARTIST, SONG
 from ..registry import Context, action
 from ..shapes import ObjectList
@@ -95,7 +95,9 @@ def stats(ctx: Context) -> ObjectList:
             raise NotFound(other, "username")
         user_id = found["id"]
     popular = int(preferences.get(ctx.conn, ctx.user_id, "popular_threshold", ctx.config))
-    page = paginate(_ids(ctx, kind, how, user_id), ctx.params.paging(popular))
+    # A catalog-restricted user's totals count only what they may see (issue 9).
+    ids = library.visible_ids(ctx.conn, kind, _ids(ctx, kind, how, user_id))
+    page = paginate(list(ids), ctx.params.paging(popular))
     if kind == "song":
         return object_list(SONG, library.load_songs(ctx, page.page_ids), page)
     if kind == "album":
@@ -119,7 +121,7 @@ def get_similar(ctx: Context) -> ObjectList:
             "SELECT artist_id FROM song WHERE id = ?", (object_id,)
         ).fetchone()
         artist_id = exists[0] if exists else 0
-    if exists is None:
+    if exists is None or not is_visible(ctx.conn, kind, object_id):
         raise NotFound(object_id, "filter")
     similar = [
         r[0]
@@ -130,6 +132,7 @@ def get_similar(ctx: Context) -> ObjectList:
             (artist_id, artist_id),
         )
     ]
+    similar = list(library.visible_ids(ctx.conn, "artist", similar))
     if kind == "artist":
         page = paginate(similar, ctx.params.paging(10))
         return object_list(ARTIST, library.load_artists(ctx, page.page_ids), page)
@@ -141,6 +144,7 @@ def get_similar(ctx: Context) -> ObjectList:
             (library.id_json(similar), object_id),
         )
     ]
+    songs = list(library.visible_ids(ctx.conn, "song", songs))
     page = paginate(songs, ctx.params.paging(10))
     answer = object_list(SONG, library.load_songs(ctx, page.page_ids), page)
     answer.json_array_api5 = True  # API5 similar songs: a bare array (api5 example)

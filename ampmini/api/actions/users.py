@@ -21,6 +21,7 @@ from ...accounts import (
     edit_user,
     find_user,
     is_digest,
+    parse_catalog_list,
     remove_apikey,
     reset_apikey,
 )
@@ -119,11 +120,21 @@ def user_create(ctx: Context) -> Success:
             ctx.db, username, password,
             access=NEW_USER_LEVEL, email=email, fullname=params.text("fullname"),
             disabled=params.flag("disable"), email_required=True,
-            prehashed=is_digest(password),
+            prehashed=is_digest(password), catalogs=_group(ctx),
         )
     except AccountError as err:
         raise _bad(err, {"username": username, "email": email}) from None
     return Success(f"successfully created: {username}")
+
+
+def _group(ctx: Context) -> list[int] | None:
+    """`group`: in Ampache a catalog filter group id; ampmini takes the catalog ids themselves
+    (`3` or `1,2`; `all`/`0` = every catalog) — a user is limited to those (issue 9)."""
+    raw = ctx.params.get("group")
+    try:
+        return parse_catalog_list(raw or "")
+    except AccountError as err:
+        raise _bad(err, {"group": raw or ""}) from None
 
 
 def _changes(ctx: Context) -> UserChanges:
@@ -147,6 +158,7 @@ def _changes(ctx: Context) -> UserChanges:
         fullname_public=optional_flag("fullname_public"),
         reset_streamtoken=params.flag("reset_streamtoken"),
         clear_stats=params.flag("clear_stats"),
+        catalogs=params.get("group") or None,
     )
 
 
@@ -181,7 +193,7 @@ def user_edit(ctx: Context) -> Success:
             before_commit=_key_writer(ctx) if reset_key else None,
         )
     except AccountError as err:
-        raise _bad(err, {"email": changes.email or ""}) from None
+        raise _bad(err, {"email": changes.email or "", "group": changes.catalogs or ""}) from None
     if reset_key:
         _reload_config(ctx)
     return Success(f"successfully updated: {name}")
