@@ -30,6 +30,7 @@ import os
 import stat
 import threading
 import time
+import warnings
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,11 @@ from ampmini.library.mounts import MOUNTINFO, is_remote, mount_of
 from ampmini.library.scanner import ScanResult, scan
 from ampmini.library.tags import file_format
 from ampmini.library.walk import ART_RANK, is_playlist
+
+# watchdog 7 warns when a folder that was deleted and made again is watched again (it
+# replaces its own stale callback); that is the normal life of a music folder, not news.
+warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning,
+                        module="watchdog")
 
 log = logging.getLogger(__name__)
 
