@@ -62,7 +62,9 @@ class Field:
         return self.source or self.key
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: a shape is compared and hashed by identity. Render plans are cached per shape,
+# and the generated hash walked every field of every nested shape on each lookup.
+@dataclass(frozen=True, slots=True, eq=False)
 class Shape:
     """An object type: its XML element name, JSON list key, and fields in JSON order."""
 
