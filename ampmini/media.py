@@ -23,7 +23,7 @@ from . import art, plays, preferences
 from .accounts import catalog_access
 from .api.listing import is_visible, scoped
 from .api.registry import Level
-from .stream import CORS, FileGone, mime_for, send_bytes, send_file
+from .stream import CORS, FileGone, content_disposition, mime_for, send_bytes, send_file
 from .transcode import TranscodeError, TranscoderMissing, needs_transcode, transcode
 
 if TYPE_CHECKING:
@@ -170,34 +170,49 @@ def serve_media(
     caps = [b for b in (bitrate, config.transcode.max_bitrate, user["maxbitrate"], limit) if b]
     cap = min(caps) if caps else None
     transcoding, target, target_bps = needs_transcode(media.format, media.bitrate, fmt, cap)
-    range_header = request.get_header("Range", "")
-    first_request = not range_header or range_header.replace(" ", "").startswith("bytes=0-")
-    if request.method != "HEAD" and record_stats and first_request:
+    if transcoding and (not download or (fmt and fmt != "raw")):
+        response = _transcoded(config, request, media, target, target_bps, offset, download)
+    else:
+        response = _raw(server, request, media)
+    range_header = request.get_header("Range", "").replace(" ", "")
+    first_request = not range_header or range_header.startswith("bytes=0-")
+    # Only a real start of a file that is being sent counts (not HEAD, a seek, a 304 or 404).
+    if (record_stats and first_request and request.method != "HEAD"
+            and response.status_code in (200, 206)):
         kind = "download" if download else "play"
         plays.record(server.db, user["id"], media.object_type, media.object_id,
                      client=client, kind=kind, skip_logic=not download)
         hook = server.services.get("now_playing")
         if hook is not None and not download:
             hook(server.db, user["id"], media.object_type, media.object_id, client)
-    if transcoding and (not download or (fmt and fmt != "raw")):
-        if request.method == "HEAD":
-            return bottle.HTTPResponse("", 200, {**CORS, "Content-Type": mime_for(target),
-                                                 "Accept-Ranges": "none"})
-        try:
-            stream = transcode(media.path, fmt=target, bitrate=target_bps, offset=offset,
-                               ffmpeg=config.transcode.ffmpeg)
-        except TranscoderMissing as err:
-            log.warning("%s", err)
-            return bottle.HTTPResponse(str(err), 503, dict(CORS))
-        except (TranscodeError, ValueError) as err:
-            log.warning("transcode of %s failed: %s", media.object_id, err)
-            return _empty(404)
-        headers = {**CORS, "Content-Type": stream.mime, "Accept-Ranges": "none"}
-        if download:
-            from .stream import content_disposition
+    return response
 
-            headers["Content-Disposition"] = content_disposition(download_name(media, target))
-        return bottle.HTTPResponse(stream, 200, headers)
+
+def _transcoded(
+    config: Any, request: bottle.BaseRequest, media: MediaFile, target: str,
+    target_bps: int | None, offset: float, download: bool,
+) -> bottle.HTTPResponse:
+    """ffmpeg's output for `media` in `target`, streamed as it comes (no Range, no length)."""
+    headers = {**CORS, "Content-Type": mime_for(target), "Accept-Ranges": "none"}
+    if download:
+        headers["Content-Disposition"] = content_disposition(download_name(media, target))
+    if request.method == "HEAD":
+        return bottle.HTTPResponse("", 200, headers)
+    try:
+        stream = transcode(media.path, fmt=target, bitrate=target_bps, offset=offset,
+                           ffmpeg=config.transcode.ffmpeg)
+    except TranscoderMissing as err:
+        log.warning("%s", err)
+        return bottle.HTTPResponse(str(err), 503, dict(CORS))
+    except (TranscodeError, ValueError) as err:
+        log.warning("transcode of %s failed: %s", media.object_id, err)
+        return _empty(404)
+    headers["Content-Type"] = stream.mime
+    return bottle.HTTPResponse(stream, 200, headers)
+
+
+def _raw(server: Server, request: bottle.BaseRequest, media: MediaFile) -> bottle.HTTPResponse:
+    """The file itself, Range-exact; a file gone since the scan gets 404 and a rescan."""
     try:
         return send_file(
             request,

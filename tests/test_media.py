@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -174,9 +176,9 @@ def test_transcode_preferences_are_honoured(api, token) -> None:
     assert requests.get(song["url"], timeout=10).headers["Content-Type"] == "audio/flac"
 
 
-@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
-def test_stream_limits_cap_a_client_range(library, tmp_path) -> None:
-    """[stream_limits] covering loopback forces a 128 kbit/s wav down to a lossy stream."""
+@contextlib.contextmanager
+def own_server(root: Path, state: Path, extra_config: str = "") -> Iterator[tuple[Any, str]]:
+    """A server of this test's own on `root` (the shared library stays untouched)."""
     from ampmini.accounts import add_user
     from ampmini.config import ConfigHolder
     from ampmini.db import open_database
@@ -185,8 +187,7 @@ def test_stream_limits_cap_a_client_range(library, tmp_path) -> None:
     from ampmini.server import build
     from tests.conftest import Api, write_config
 
-    config = write_config(tmp_path / "a.conf", library["root"], tmp_path / "db.sqlite",
-                          "\n[stream_limits]\nloopback = 127.0.0.0/8 96000\n")
+    config = write_config(state / "a.conf", root, state / "db.sqlite", extra_config)
     holder = ConfigHolder(config)
     db = open_database(holder.current.database.path)
     try:
@@ -195,12 +196,29 @@ def test_stream_limits_cap_a_client_range(library, tmp_path) -> None:
         _server, app = build(holder, db)
         with serve_background(app) as wsgi:
             api = Api(f"http://127.0.0.1:{wsgi.effective_port}")
-            token = api.login("mobile", "mobile-pw-123")
-            song = song_of_format(api, token, "wav")
-            answer = requests.get(song["url"], timeout=30)
-            assert answer.headers["Content-Type"] == "audio/mpeg"
-            small = song_of_format(api, token, "mp3")  # 32 kbit/s: already under the cap
-            assert requests.get(small["url"], timeout=30).content == Path(
-                small["filename"]).read_bytes()
+            yield api, api.login("mobile", "mobile-pw-123")
     finally:
         db.close()
+
+
+def test_a_vanished_file_is_404_and_no_play(library, tmp_path) -> None:
+    music = tmp_path / "music"
+    shutil.copytree(library["root"] / "Björk", music / "Björk")
+    with own_server(music, tmp_path) as (api, token):
+        song = song_of_format(api, token, "ogg")
+        Path(song["filename"]).unlink()
+        assert requests.get(song["url"], timeout=10).status_code == 404
+        assert api.json("song", auth=token, filter=song["id"])["playcount"] == 0
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
+def test_stream_limits_cap_a_client_range(library, tmp_path) -> None:
+    """[stream_limits] covering loopback forces a 128 kbit/s wav down to a lossy stream."""
+    limits = "\n[stream_limits]\nloopback = 127.0.0.0/8 96000\n"
+    with own_server(library["root"], tmp_path, limits) as (api, token):
+        song = song_of_format(api, token, "wav")
+        answer = requests.get(song["url"], timeout=30)
+        assert answer.headers["Content-Type"] == "audio/mpeg"
+        small = song_of_format(api, token, "mp3")  # 32 kbit/s: already under the cap
+        assert requests.get(small["url"], timeout=30).content == Path(
+            small["filename"]).read_bytes()
