@@ -214,3 +214,24 @@ def test_acl_refuses_addresses_outside_the_ranges(server, tmp_path) -> None:
                    "127.0.0.1", {}, "http://localhost")
     assert b'"4742"' in reply.body
     assert b"ACL Error" in reply.body
+
+
+def test_secrets_never_reach_the_log(api, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    stamp = str(int(time.time()))
+    passphrase = sha(stamp + sha(USER[1]))
+    token = api.json("handshake", user=USER[0], auth=passphrase, timestamp=stamp)["auth"]
+    api.json("songs", auth=token, limit=1)
+    api.json("handshake", user=USER[0], auth=sha(stamp + sha("wrong")), timestamp=stamp)
+    api.json("handshake", auth=ADMIN_KEY)
+    song = api.json("songs", auth=token, limit=1)["song"][0]
+    requests.get(song["url"], timeout=10)
+    # The server's loggers only: the test's own HTTP client (urllib3) logs its URLs.
+    logged = "\n".join(r.getMessage() for r in caplog.records
+                       if r.name.startswith(("ampmini", "waitress")))
+    assert "songs" in logged  # the log does name actions
+    for secret in (USER[1], sha(USER[1]), passphrase, token, ADMIN_KEY,
+                   song["url"].split("ssid=")[1].split("&")[0]):
+        assert secret not in logged
