@@ -54,6 +54,9 @@ def test_password_login_browse_search_rate(server, fmt, tmp_path: Path) -> None:
     assert api.stream(songs[0]["id"], "song", str(destination))
     assert api.AMPACHE_HTTP_CODE == 200
     assert destination.stat().st_size > 0
+    downloaded = tmp_path / "download.flac"
+    assert api.download(songs[0]["id"], "song", str(downloaded))
+    assert downloaded.read_bytes() == destination.read_bytes()
     art = tmp_path / "art.jpg"
     api.get_art(homogenic["id"], "album", str(art))
     assert art.read_bytes()[:2] in (b"\xff\xd8", b"\x89P")
