@@ -18,7 +18,8 @@ from bench_lib.report import table
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
 
 TINY = Settings(tracks=50, api_repeats=2, soak_requests=60, soak_clients=2, rescan_repeats=1,
-                stream_size_mb=1, stream_requests=1, stream_clients=(1, 2), watch_timeout_s=5.0)
+                stream_size_mb=1, stream_requests=1, stream_clients=(1, 2), watch_timeout_s=5.0,
+                podcast_feeds=3, podcast_episodes=20)
 
 EXPECTED = [
     "full scan (tracks/s)",
@@ -33,6 +34,9 @@ EXPECTED = [
     "`smartlist_songs` three rules",
     "file dropped in watched folder",
     "RSS over a 60-request soak",
+    "podcast refresh of 3 feeds × 20 episodes (",
+    "): `songs` limit=500 JSON during it",
+    "podcast refresh of 3 feeds × 20 episodes: server RSS growth",
     "stream 1 MiB file, 1 client(s)",
     "stream 1 MiB file, 2 client(s)",
 ]
@@ -55,4 +59,5 @@ def test_bench_produces_every_row(tmp_path: Path) -> None:
         assert formats == {"XML", "JSON"}, action
     assert all(r.result in ("PASS", "FAIL", "n/a", "info") for r in rows)
     assert not any("soak errors" in note for note in bench.notes), bench.notes
+    assert not any("podcast refresh" in note for note in bench.notes), bench.notes
     assert bench.server is None  # the server it started is stopped

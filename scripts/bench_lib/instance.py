@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from . import procs
 
 USER = ("bench", "bench-secret-pw")
+ADMIN = ("benchadmin", "bench-admin-pw")  # podcast_create needs level 75
 
 
 def ampmini_cmd(config: Path, *args: str) -> list[str]:
@@ -29,14 +30,20 @@ def write_config(path: Path, *, roots: list[Path], db: Path, port: int, watch: b
         f"[server]\nhost = 127.0.0.1\nport = {port}\nlog_level = warning\n\n"
         f"[database]\npath = {db}\n\n"
         f"[library]\nroots =\n    {roots_text}\nrescan_interval = 0\n"
-        f"watch = {'true' if watch else 'false'}\n",
+        f"watch = {'true' if watch else 'false'}\n\n"
+        # Issue 10's refresh row: feeds come from the bench's loopback server, and with
+        # keep_episodes = 0 no episode is ever downloaded; refreshes happen only on request.
+        "[features]\npodcast = true\n\n"
+        "[podcast]\nrefresh_interval = 0\nkeep_episodes = 0\nmax_episode_size = 1048576\n"
+        "timeout = 10\n",
         encoding="utf-8",
     )
     return path
 
 
-def add_user(config: Path, name: str, password: str) -> None:
-    subprocess.run(ampmini_cmd(config, "adduser", name, "--password-stdin"),
+def add_user(config: Path, name: str, password: str, *, admin: bool = False) -> None:
+    subprocess.run(ampmini_cmd(config, "adduser", name, "--password-stdin",
+                               *(["--admin"] if admin else [])),
                    input=password + "\n", text=True, check=True, capture_output=True)
 
 

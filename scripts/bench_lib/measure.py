@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import lists, procs
-from .instance import USER, Client, Server, add_user, ampmini_cmd, start_server, write_config
+from . import lists, podcasts, procs
+from .instance import ADMIN, USER, Client, Server, add_user, ampmini_cmd, start_server, write_config
 from .report import Row, ms, ratio, verdict
 
 SCRIPTS = Path(__file__).resolve().parent.parent
@@ -54,6 +54,8 @@ class Settings:
     stream_requests: int = 4
     stream_clients: tuple[int, ...] = (1, 16)
     watch_timeout_s: float = 10.0
+    podcast_feeds: int = 50  # issue 10: a refresh of 50 feeds × 500 episodes
+    podcast_episodes: int = 500
 
     @classmethod
     def full(cls, tracks: int) -> Settings:
@@ -354,6 +356,21 @@ class Bench:
         if errors:
             self.notes.append("soak errors: " + "; ".join(errors))
 
+    def podcast_refresh(self) -> None:
+        """Issue 10: `songs` p95 and server RSS while every podcast feed refreshes (podcasts.py)."""
+        assert self.server is not None
+        add_user(self.config, *ADMIN, admin=True)
+        admin = self.server.client(login=False)
+        admin.login(*ADMIN)
+        s = self.settings
+        rows = podcasts.refresh_rows(
+            admin=admin, reader=self.server.client(), pid=self.server.pid, config=self.config,
+            work=self.work, feeds=s.podcast_feeds, episodes=s.podcast_episodes,
+            baseline_calls=max(20, 3 * s.api_repeats), notes=self.notes,
+        )
+        for row in rows:
+            self.add(row)
+
     def stop_server(self) -> None:
         if self.server is not None:
             self.server.stop()
@@ -400,6 +417,7 @@ class Bench:
             ("playlists and smartlists", self.playlists),
             ("watcher", self.watcher),
             ("soak", self.soak),
+            ("podcast refresh", self.podcast_refresh),
             ("stop server", self.stop_server),
             ("streaming", self.streaming),
             ("supysonic", self.supysonic),
