@@ -193,14 +193,14 @@ class UrlBuilder:
         return f"{self.base}/image.php?object_id={oid}&object_type={kind}&name=art.jpg"
 
 
-def _urls(ctx: Context) -> UrlBuilder:
+def url_builder(ctx: Context) -> UrlBuilder:
     builder = ctx.cache.get("urls")
     if builder is None:
         builder = ctx.cache["urls"] = UrlBuilder(ctx)
     return builder
 
 
-def _average(conn: sqlite3.Connection, kind: str, ids: str) -> dict[int, float]:
+def average_ratings(conn: sqlite3.Connection, kind: str, ids: str) -> dict[int, float]:
     rows = conn.execute(
         "SELECT object_id, AVG(rating) FROM rating WHERE object_type = ?"
         " AND object_id IN (SELECT value FROM json_each(?)) GROUP BY object_id",
@@ -249,7 +249,7 @@ def _dict_rows(conn: sqlite3.Connection, sql: str, args: Any) -> list[dict[str, 
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
-def _rating(value: Any) -> int | None:
+def user_rating(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
@@ -294,8 +294,8 @@ def load_songs(ctx: Context, ids: Sequence[int]) -> list[dict[str, Any]]:
     ):
         artists[song_id].append(ref(aid, name, prefix, basename))
     genres = _genres(conn, "song_genre", "song_id", ids_text)
-    averages = _average(conn, "song", ids_text)
-    urls = _urls(ctx)
+    averages = average_ratings(conn, "song", ids_text)
+    urls = url_builder(ctx)
     items = []
     for position, row in enumerate(rows, start=1):
         song_id = row["id"]
@@ -340,8 +340,8 @@ def load_songs(ctx: Context, ids: Sequence[int]) -> list[dict[str, Any]]:
                 "art": urls.art("album", row["album_id"]),
                 "has_art": bool(row["has_art"] or row["album_art"]),
                 "flag": row["flagged"] is not None,
-                "preciserating": _rating(row["my_rating"]),
-                "rating": _rating(row["my_rating"]),
+                "preciserating": user_rating(row["my_rating"]),
+                "rating": user_rating(row["my_rating"]),
                 "averagerating": averages.get(song_id),
                 "playcount": row["plays"] or 0,
                 "catalog": row["catalog_id"],
@@ -400,7 +400,7 @@ def load_albums(
     ids_text = id_json(ids)
     rows = _dict_rows(conn, _ALBUM_SQL, {"ids": ids_text, "uid": ctx.user_id})
     genres = _genres(conn, "album_genre", "album_id", ids_text)
-    averages = _average(conn, "album", ids_text)
+    averages = average_ratings(conn, "album", ids_text)
     song_artists: dict[int, list] = defaultdict(list)
     for album_id, aid, name, prefix, basename in conn.execute(
         "SELECT DISTINCT s.album_id, a.id, a.name, a.prefix, a.basename FROM song s"
@@ -415,7 +415,7 @@ def load_albums(
         songs = {s["id"]: s for s in load_songs(ctx, [i for a in ids for i in per_album[a]])}
         for album_id, song_ids in per_album.items():
             tracks[album_id] = [songs[i] for i in song_ids if i in songs]
-    urls = _urls(ctx)
+    urls = url_builder(ctx)
     items = []
     for row in rows:
         album_id = row["id"]
@@ -443,8 +443,8 @@ def load_albums(
                 "art": urls.art("album", album_id),
                 "has_art": bool(row["has_art"]),
                 "flag": row["flagged"] is not None,
-                "preciserating": _rating(row["my_rating"]),
-                "rating": _rating(row["my_rating"]),
+                "preciserating": user_rating(row["my_rating"]),
+                "rating": user_rating(row["my_rating"]),
                 "averagerating": averages.get(album_id),
                 "mbid": row["mbid"],
                 "mbid_group": row["mbid_group"],
@@ -507,7 +507,7 @@ def load_artists(
     ids_text = id_json(ids)
     rows = _dict_rows(conn, _ARTIST_SQL, {"ids": ids_text, "uid": ctx.user_id})
     genres = _genres(conn, "artist_genre", "artist_id", ids_text)
-    averages = _average(conn, "artist", ids_text)
+    averages = average_ratings(conn, "artist", ids_text)
     albums: dict[int, list] = {}
     if include_albums:
         per_artist = artist_album_ids(conn, ids)
@@ -518,7 +518,7 @@ def load_artists(
         per_artist = artist_song_ids(conn, ids)
         loaded = {s["id"]: s for s in load_songs(ctx, [i for x in ids for i in per_artist[x]])}
         songs = {k: [loaded[i] for i in v if i in loaded] for k, v in per_artist.items()}
-    urls = _urls(ctx)
+    urls = url_builder(ctx)
     items = []
     for row in rows:
         artist_id = row["id"]
@@ -536,8 +536,8 @@ def load_artists(
                 "art": urls.art("artist", artist_id),
                 "has_art": bool(row["has_art"]),
                 "flag": row["flagged"] is not None,
-                "preciserating": _rating(row["my_rating"]),
-                "rating": _rating(row["my_rating"]),
+                "preciserating": user_rating(row["my_rating"]),
+                "rating": user_rating(row["my_rating"]),
                 "averagerating": averages.get(artist_id),
                 "mbid": row["mbid"],
                 "summary": row["summary"],

@@ -190,7 +190,7 @@ def update_art(ctx: Context) -> Success:
                " AND (art_path IS NOT NULL OR art_song_id IS NOT NULL)")
     if ctx.db.reader().execute(sql, (object_id,)).fetchone() is None:
         raise BadRequest(f"no art found for {object_id} ({kind})", "id")
-    art = library._urls(ctx).art(kind, object_id)
+    art = library.url_builder(ctx).art(kind, object_id)
     return Success(f"Gathered new art for: {object_id} ({kind})", {"art": art})
 
 

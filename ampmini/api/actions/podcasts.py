@@ -135,8 +135,8 @@ def load_episodes(ctx: Context, ids: Sequence[int]) -> list[dict[str, Any]]:
         return []
     ids_text = library.id_json(ids)
     rows = ctx.conn.execute(_EPISODE_SQL, {"ids": ids_text, "uid": ctx.user_id}).fetchall()
-    averages = library._average(ctx.conn, "podcast_episode", ids_text)
-    urls = library._urls(ctx)
+    averages = library.average_ratings(ctx.conn, "podcast_episode", ids_text)
+    urls = library.url_builder(ctx)
     items = []
     for row in rows:
         eid = row["id"]
@@ -175,8 +175,8 @@ def load_episodes(ctx: Context, ids: Sequence[int]) -> list[dict[str, Any]]:
                 "art": urls.art("podcast", row["podcast_id"]),
                 "has_art": row["p_art"] is not None,
                 "flag": row["flagged"] is not None,
-                "preciserating": library._rating(row["my_rating"]),
-                "rating": library._rating(row["my_rating"]),
+                "preciserating": library.user_rating(row["my_rating"]),
+                "rating": library.user_rating(row["my_rating"]),
                 "averagerating": averages.get(eid),
                 "playcount": plays,
                 "played": "1" if plays else "",
@@ -214,13 +214,13 @@ def load_podcasts(
         return []
     ids_text = library.id_json(ids)
     rows = ctx.conn.execute(_PODCAST_SQL, {"ids": ids_text, "uid": ctx.user_id}).fetchall()
-    averages = library._average(ctx.conn, "podcast", ids_text)
+    averages = library.average_ratings(ctx.conn, "podcast", ids_text)
     episodes: dict[int, list] = {}
     if include_episodes:
         per_podcast = episode_ids(ctx.conn, ids)
         loaded = {e["id"]: e for e in load_episodes(ctx, [i for p in ids for i in per_podcast[p]])}
         episodes = {p: [loaded[i] for i in v if i in loaded] for p, v in per_podcast.items()}
-    urls = library._urls(ctx)
+    urls = library.url_builder(ctx)
     return [
         {
             "id": row["id"],
@@ -237,8 +237,8 @@ def load_podcasts(
             "art": urls.art("podcast", row["id"]),
             "has_art": row["art_url"] is not None,
             "flag": row["flagged"] is not None,
-            "preciserating": library._rating(row["my_rating"]),
-            "rating": library._rating(row["my_rating"]),
+            "preciserating": library.user_rating(row["my_rating"]),
+            "rating": library.user_rating(row["my_rating"]),
             "averagerating": averages.get(row["id"]),
             "podcast_episode": episodes.get(row["id"], []),
         }

@@ -67,8 +67,8 @@ def load_videos(ctx: Context, ids: Sequence[int], *_: Any) -> list[dict[str, Any
         return []
     ids_text = library.id_json(ids)
     rows = ctx.conn.execute(_VIDEO_SQL, {"ids": ids_text, "uid": ctx.user_id}).fetchall()
-    averages = library._average(ctx.conn, "video", ids_text)
-    urls = library._urls(ctx)
+    averages = library.average_ratings(ctx.conn, "video", ids_text)
+    urls = library.url_builder(ctx)
     items = []
     for row in rows:
         vid = row["id"]
@@ -91,8 +91,8 @@ def load_videos(ctx: Context, ids: Sequence[int], *_: Any) -> list[dict[str, Any
                 "art": urls.art("video", vid),
                 "has_art": False,
                 "flag": row["flagged"] is not None,
-                "preciserating": library._rating(row["my_rating"]),
-                "rating": library._rating(row["my_rating"]),
+                "preciserating": library.user_rating(row["my_rating"]),
+                "rating": library.user_rating(row["my_rating"]),
                 "averagerating": averages.get(vid),
                 "playcount": row["plays"] or 0,
             }
