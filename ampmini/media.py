@@ -21,6 +21,7 @@ import bottle
 
 from . import art, plays, preferences
 from .accounts import catalog_access
+from .api.auth import extend_session
 from .api.listing import is_visible, scoped
 from .api.registry import Level
 from .stream import CORS, FileGone, content_disposition, mime_for, send_bytes, send_file
@@ -265,9 +266,14 @@ def play(server: Server, request: bottle.BaseRequest, base_url: str) -> Any:
         return _empty(403)
     conn = server.db.reader()
     now = int(time.time())
-    user = _stream_user(conn, q.get("ssid", ""), now)
+    ssid = q.get("ssid", "")
+    user = _stream_user(conn, ssid, now)
     if user is None or user["disabled"]:
         return _empty(403)
+    if ssid != user["streamtoken"]:
+        # A play URL carrying an API session keeps it alive for a stream's length, so a
+        # long song never stops mid-play (spec §2.4, stream_length).
+        extend_session(server.db, ssid, server.config.server.stream_length, now)
     if q.get("demo_id"):
         song_id = _democratic_song(server, request)
         if song_id is None:

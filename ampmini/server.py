@@ -129,7 +129,9 @@ class Background:
     def _config_loop(self) -> None:
         while not self.stop.wait(2.0):
             try:
-                self.holder.reload_if_changed()
+                if self.holder.reload_if_changed():
+                    level = self.holder.current.server.log_level.upper()
+                    logging.getLogger().setLevel(getattr(logging, level, logging.INFO))
             except Exception:
                 log.exception("config reload failed")
 

@@ -222,3 +222,19 @@ def test_stream_limits_cap_a_client_range(library, tmp_path) -> None:
         small = song_of_format(api, token, "mp3")  # 32 kbit/s: already under the cap
         assert requests.get(small["url"], timeout=30).content == Path(
             small["filename"]).read_bytes()
+
+
+def test_a_play_url_with_an_api_session_keeps_it_alive_for_a_stream(api, server) -> None:
+    import time
+
+    from ampmini.api.auth import session_expiry
+    from tests.conftest import USER
+
+    session = api.login(*USER)
+    song = api.json("songs", auth=session, limit=1)["song"][0]
+    token = song["url"].split("ssid=")[1].split("&")[0]
+    url = song["url"].replace(f"ssid={token}", f"ssid={session}")
+    assert requests.get(url, timeout=10).status_code == 200
+    expiry = session_expiry(server.db.reader(), session)
+    assert expiry is not None
+    assert expiry >= int(time.time()) + server.holder.current.server.stream_length - 60
