@@ -405,9 +405,9 @@ def test_catalog_add_and_delete_errors(lib: Any, tmp_path: Path) -> None:
     remote = lib.api.json("catalog_add", auth=lib.admin, name="r", path="http://x", type="remote")
     assert error(remote) == ("4710", "type", "Bad Request: remote")
     video = lib.api.json(
-        "catalog_add", auth=lib.admin, name="v", path=str(tmp_path), media_type="video"
+        "catalog_add", auth=lib.admin, name="v", path=str(tmp_path), media_type="audiobook"
     )
-    assert error(video) == ("4710", "media_type", "Bad Request: video")
+    assert error(video) == ("4710", "media_type", "Bad Request: audiobook")
     no_name = lib.api.json("catalog_add", auth=lib.admin, path=str(tmp_path))
     assert error(no_name) == ("4710", "system", "Bad Request: name")
     low = lib.api.json("catalog_add", auth=lib.manager, name="m", path=str(tmp_path))
@@ -459,3 +459,20 @@ def test_task_runner_skips_a_duplicate_waiting_task() -> None:
     release.set()
     assert runner.wait_idle(10)
     assert ran == ["a"]
+
+
+@pytest.mark.parametrize(("media", "gather"), [("podcast", "podcast"), ("tvshow", "video")])
+def test_catalog_add_podcast_and_video_catalogs(lib: Any, tmp_path: Path, media: str,
+                                                gather: str) -> None:
+    folder = tmp_path / f"{media} folder"
+    folder.mkdir()
+    body = lib.api.json("catalog_add", auth=lib.admin, name=media, path=str(folder),
+                        media_type=media)
+    assert body["gather_types"] == gather, body
+    listed = lib.api.json("catalogs", auth=lib.admin, filter=media)["catalog"]
+    assert body["id"] in [c["id"] for c in listed]
+    missing = lib.api.json("catalog_add", auth=lib.admin, name="x", path=str(folder / "nope"),
+                           media_type=media)
+    assert missing["error"]["errorType"] == "path"
+    deleted = lib.api.json("catalog_delete", auth=lib.admin, filter=body["id"])
+    assert deleted == {"success": f"Deleted Catalog: {body['id']}"}

@@ -253,6 +253,10 @@ def test_commands_drive_mpd(jukebox: Jukebox, mpd_server: Mpd, server: Any,
     assert (status["track_title"], status["track_artist"], status["track_album"]) == (
         playing["title"], playing["artist"], playing["album"])
 
+    with mpd_server.client() as c:
+        # The generated songs last one second: MPD's single+repeat mode keeps it on the
+        # current one, so the reads below cannot race playback moving on by itself.
+        c.single(1)
     assert result(command(jukebox, admin_token, "pause"), "pause") is True
     with mpd_server.client() as c:
         assert c.status()["state"] == "pause"

@@ -177,8 +177,10 @@ def catalog_add(ctx: Context) -> Single:
     if kind.lower() != "local":
         # Only folders on this machine: remote/subsonic/beets catalogs are not implemented.
         raise BadRequest(kind, "type")
-    media = ctx.params.text("media_type", default="music").strip() or "music"
-    if media.lower() != "music":
+    media = (ctx.params.text("media_type", default="music").strip() or "music").lower()
+    if media in _VIDEO_MEDIA or media == "podcast":
+        return _add_media_catalog(ctx, media, path)
+    if media != "music":
         raise BadRequest(media, "media_type")
     try:
         catalog_id = cat.add_catalog(ctx.db, ctx.config, name, path)
@@ -188,6 +190,29 @@ def catalog_add(ctx: Context) -> Single:
     db, config = ctx.db, ctx.config
     # Ampache leaves a new catalog empty until add_to_catalog; a Pi owner expects music.
     _start(f"add_to_catalog:{catalog_id}", lambda: cat.scan_folders(db, config, [root]))
+    return Single(CATALOG, load_catalogs(ctx, [catalog_id])[0])
+
+
+# Ampache's video media types; ampmini keeps them all in one kind of video catalog.
+_VIDEO_MEDIA = ("video", "clip", "tvshow", "movie", "personal_video")
+
+
+def _add_media_catalog(ctx: Context, media: str, path: str) -> Single:
+    """A podcast catalog (episodes are downloaded into it) or a video catalog (scanned)."""
+    from ...library.videos import ensure_video_catalog, scan_videos
+    from ...podcasts import ensure_podcast_catalog
+
+    if not os.path.isabs(path) or not os.path.isdir(path):
+        raise BadRequest(path, "path")  # an existing folder: the API never creates one
+    try:
+        if media == "podcast":
+            catalog_id = ensure_podcast_catalog(ctx.db, path)
+        else:
+            catalog_id = ensure_video_catalog(ctx.db, path)
+            db = ctx.db
+            _start(f"add_to_catalog:{catalog_id}", lambda: scan_videos(db))
+    except ValueError as err:  # the folder is already a catalog of another kind
+        raise BadRequest(str(err), "path") from None
     return Single(CATALOG, load_catalogs(ctx, [catalog_id])[0])
 
 
