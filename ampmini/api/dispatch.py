@@ -198,6 +198,8 @@ def handle(
             with scoped(ctx.allowed_catalogs):
                 result = act.func(ctx)
         api = ctx.api  # ping/handshake may have switched the session's version
+        if ctx.user is not None:
+            user_name = ctx.user["username"]  # a handshake learns who it is only now
         if cred is not None and cred.session and name not in ("goodbye", "ping", "handshake"):
             extend_session(server.db, cred.session, config.server.session_length, now)
         if isinstance(result, _DOCUMENTS):
