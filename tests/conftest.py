@@ -8,6 +8,7 @@ empty and untagged files — are listed in that module's docstring and in manife
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import sys
@@ -91,6 +92,37 @@ class Api:
         answer = self.handshake(user, password, **params)
         assert "auth" in answer, answer
         return answer["auth"]
+
+
+@contextlib.contextmanager
+def running_server(
+    root: Path, state: Path, extra_config: str = "",
+    users: tuple[tuple[str, str, int], ...] = (), threads: int = 2,
+) -> Iterator[Any]:
+    """A server of a test's own over `root` (a copy: the shared library stays untouched),
+    scanned, with `users` (name, password, level); yields `.base .db .holder .api`."""
+    from ampmini.accounts import add_user
+    from ampmini.catalogs import all_roots
+    from ampmini.config import ConfigHolder
+    from ampmini.db import open_database
+    from ampmini.library.scanner import scan
+    from ampmini.sendfile import serve_background
+    from ampmini.server import build
+
+    config = write_config(state / "ampmini.conf", root, state / "ampmini.db", extra_config)
+    holder = ConfigHolder(config)
+    db = open_database(holder.current.database.path)
+    try:
+        scan(db, all_roots(db, holder.current))
+        for name, password, level in users:
+            add_user(db, name, password, access=level)
+        _server, app = build(holder, db)
+        with serve_background(app, threads=threads) as wsgi:
+            base = f"http://127.0.0.1:{wsgi.effective_port}"
+            yield type("Running", (), {"base": base, "db": db, "holder": holder,
+                                       "config_path": config, "api": Api(base)})
+    finally:
+        db.close()
 
 
 @pytest.fixture(scope="session")

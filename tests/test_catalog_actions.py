@@ -14,7 +14,7 @@ import ampache
 import pytest
 
 from ampmini import catalogs
-from tests.conftest import ADMIN, ADMIN_KEY, USER, Api, write_config
+from tests.conftest import ADMIN, ADMIN_KEY, USER, running_server
 from tests.shapes import assert_json_like, assert_xml_like
 
 MANAGER = ("manager", "manager-secret-pw")  # level 50: content manager
@@ -29,13 +29,6 @@ def wait() -> None:
 def lib(library: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A server over a copy of part of the test library (Motörhead, Björk), plus spare
     folders: `extra` (Queen, for catalog_add) and `outside` (never a catalog)."""
-    from ampmini.accounts import add_user
-    from ampmini.config import ConfigHolder
-    from ampmini.db import open_database
-    from ampmini.library.scanner import scan
-    from ampmini.sendfile import serve_background
-    from ampmini.server import build
-
     base = tmp_path_factory.mktemp("catadmin")
     root, extra, outside = base / "music", base / "extra", base / "outside"
     for name in ("Motörhead", "Björk"):
@@ -46,37 +39,15 @@ def lib(library: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> It
         library["root"] / "Queen/Greatest Hits/01 - Bohemian Rhapsody.mp3", outside / "secret.mp3"
     )
     (root / "escape").symlink_to(outside, target_is_directory=True)
-    config_path = write_config(base / "ampmini.conf", root, base / "ampmini.db", GATE_ON)
-    holder = ConfigHolder(config_path)
-    db = open_database(holder.current.database.path)
-    scan(db, catalogs.all_roots(db, holder.current))
-    add_user(db, *ADMIN, access=100)
-    add_user(db, *USER, access=25)
-    add_user(db, *MANAGER, access=50)
-    _server, app = build(holder, db)
-    with serve_background(app, threads=4) as wsgi:
-        url = f"http://127.0.0.1:{wsgi.effective_port}"
-        api = Api(url)
-        yield type(
-            "Lib",
-            (),
-            {
-                "base": url,
-                "db": db,
-                "holder": holder,
-                "root": root,
-                "extra": extra,
-                "outside": outside,
-                "config_path": config_path,
-                "api": api,
-                "admin": api.login(*ADMIN),
-                "user": api.login(*USER),
-                "manager": api.login(*MANAGER),
-                "catalog": db.reader().execute("SELECT id FROM catalog").fetchone()[0],
-            },
-        )
+    users = ((*ADMIN, 100), (*USER, 25), (*MANAGER, 50))
+    with running_server(root, base, GATE_ON, users=users, threads=4) as own:
+        api = own.api
+        own.root, own.extra, own.outside = root, extra, outside
+        own.admin, own.user = api.login(*ADMIN), api.login(*USER)
+        own.manager = api.login(*MANAGER)
+        own.catalog = own.db.reader().execute("SELECT id FROM catalog").fetchone()[0]
+        yield own
         wait()
-    db.close()
 
 
 def song_id(lib: Any, path: Path) -> int | None:

@@ -12,7 +12,7 @@ import pytest
 from ampmini import catalogs
 from ampmini.api.render import EMPTY_MD5
 from ampmini.library.scanner import scan
-from tests.conftest import ADMIN, ADMIN_KEY, GUEST, USER, Api, write_config
+from tests.conftest import ADMIN, ADMIN_KEY, GUEST, USER, running_server
 from tests.shapes import assert_json_like, assert_xml_like, load_json_example
 
 ALBUM = "Motörhead/Ace of Spades"
@@ -35,39 +35,15 @@ KEYS = [
 @pytest.fixture(scope="module")
 def lib(library: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A private server over a copy of one artist, so the tests may delete its files."""
-    from ampmini.accounts import add_user
-    from ampmini.config import ConfigHolder
-    from ampmini.db import open_database
-    from ampmini.sendfile import serve_background
-    from ampmini.server import build
-
     base = tmp_path_factory.mktemp("deleted")
     root = base / "music"
     shutil.copytree(library["root"] / "Motörhead", root / "Motörhead")
-    holder = ConfigHolder(write_config(base / "ampmini.conf", root, base / "ampmini.db"))
-    db = open_database(holder.current.database.path)
-    scan(db, catalogs.all_roots(db, holder.current))
-    add_user(db, *ADMIN, access=100)
-    add_user(db, *USER, access=25)
-    add_user(db, *GUEST, access=5)
-    _server, app = build(holder, db)
-    with serve_background(app, threads=2) as wsgi:
-        url = f"http://127.0.0.1:{wsgi.effective_port}"
-        api = Api(url)
-        yield type(
-            "Lib",
-            (),
-            {
-                "base": url,
-                "db": db,
-                "holder": holder,
-                "root": root,
-                "api": api,
-                "guest": api.login(*GUEST),
-                "api5": api.login(*USER, version="5.5.6"),
-            },
-        )
-    db.close()
+    users = ((*ADMIN, 100), (*USER, 25), (*GUEST, 5))
+    with running_server(root, base, users=users) as own:
+        own.root = root
+        own.guest = own.api.login(*GUEST)
+        own.api5 = own.api.login(*USER, version="5.5.6")
+        yield own
 
 
 def rescan(lib: Any) -> None:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from tests.conftest import running_server
+
 FORMATS = ["mp3", "flac", "ogg", "opus", "m4a", "wav"]
+MOBILE = ("mobile", "mobile-pw-123", 25)
 
 
 def song_of_format(api: Any, token: str, fmt: str) -> dict[str, Any]:
@@ -176,35 +177,11 @@ def test_transcode_preferences_are_honoured(api, token) -> None:
     assert requests.get(song["url"], timeout=10).headers["Content-Type"] == "audio/flac"
 
 
-@contextlib.contextmanager
-def own_server(root: Path, state: Path, extra_config: str = "") -> Iterator[tuple[Any, str]]:
-    """A server of this test's own on `root` (the shared library stays untouched)."""
-    from ampmini.accounts import add_user
-    from ampmini.config import ConfigHolder
-    from ampmini.db import open_database
-    from ampmini.library.scanner import scan
-    from ampmini.sendfile import serve_background
-    from ampmini.server import build
-    from tests.conftest import Api, write_config
-
-    config = write_config(state / "a.conf", root, state / "db.sqlite", extra_config)
-    holder = ConfigHolder(config)
-    db = open_database(holder.current.database.path)
-    try:
-        scan(db, holder.current.library.roots)
-        add_user(db, "mobile", "mobile-pw-123")
-        _server, app = build(holder, db)
-        with serve_background(app) as wsgi:
-            api = Api(f"http://127.0.0.1:{wsgi.effective_port}")
-            yield api, api.login("mobile", "mobile-pw-123")
-    finally:
-        db.close()
-
-
 def test_a_vanished_file_is_404_and_no_play(library, tmp_path) -> None:
     music = tmp_path / "music"
     shutil.copytree(library["root"] / "Björk", music / "Björk")
-    with own_server(music, tmp_path) as (api, token):
+    with running_server(music, tmp_path, users=(MOBILE,)) as own:
+        api, token = own.api, own.api.login(*MOBILE[:2])
         song = song_of_format(api, token, "ogg")
         Path(song["filename"]).unlink()
         assert requests.get(song["url"], timeout=10).status_code == 404
@@ -215,7 +192,8 @@ def test_a_vanished_file_is_404_and_no_play(library, tmp_path) -> None:
 def test_stream_limits_cap_a_client_range(library, tmp_path) -> None:
     """[stream_limits] covering loopback forces a 128 kbit/s wav down to a lossy stream."""
     limits = "\n[stream_limits]\nloopback = 127.0.0.0/8 96000\n"
-    with own_server(library["root"], tmp_path, limits) as (api, token):
+    with running_server(library["root"], tmp_path, limits, users=(MOBILE,)) as own:
+        api, token = own.api, own.api.login(*MOBILE[:2])
         song = song_of_format(api, token, "wav")
         answer = requests.get(song["url"], timeout=30)
         assert answer.headers["Content-Type"] == "audio/mpeg"
