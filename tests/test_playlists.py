@@ -248,11 +248,17 @@ def test_indexes_list_search(api: Any, token: str) -> None:
     assert_json_like(body, "get_indexes (playlist)")
     assert_xml_like(api.raw("xml", "get_indexes", auth=token, type="playlist").content,
                     "get_indexes (playlist)")
+    song = api.json("songs", auth=token, limit=1)["song"][0]["id"]
+    api.json("playlist_add_song", auth=token, filter=pid, song=song)
+    with_tracks = api.raw("xml", "get_indexes", auth=token, type="playlist", filter="zebra",
+                          include=1).content
+    assert_xml_like(with_tracks, "get_indexes (playlist with include)")
+    assert f'<playlisttrack id="{song}">1</playlisttrack>'.encode() in with_tracks
     listed = api.json("list", auth=token, type="playlist", filter="zebra")
     assert listed["list"][0]["name"] == "indexed zebra"
     assert_json_like(listed, "list (playlist)")
     index = api.json("index", auth=token, type="playlist", filter="zebra", include=1)
-    assert index == {"playlist": {pid: []}}
+    assert index == {"playlist": {pid: [{"id": int(song), "type": "song"}]}}
     found = api.json("advanced_search", auth=token, type="playlist", rule_1="title",
                      rule_1_operator=0, rule_1_input="zebra")
     assert [p["id"] for p in found["playlist"]] == [pid]

@@ -47,6 +47,7 @@ class IndexType:
     shape: Shape
     load: Loader  # (ctx, ids, include) → full items
     xml_shape: Shape | None = None  # condensed get_indexes XML form
+    condensed_with_include: bool = False  # XML keeps xml_shape even with include (playlists)
     where: tuple[str, ...] = ()  # extra fixed conditions
     children: Children | None = None  # index include=1
     json_key: str | None = None
@@ -142,7 +143,9 @@ def get_indexes(ctx: Context) -> ObjectList:
     page = _page(ctx, entry)
     include = _include(ctx)
     items = entry.load(ctx, page.page_ids, include)
-    xml_shape = None if include else entry.xml_shape
+    # With include, Ampache's XML turns to full objects — except playlists, whose condensed
+    # form gains the tracks inline (example "get_indexes (playlist with include)").
+    xml_shape = entry.xml_shape if not include or entry.condensed_with_include else None
     return ObjectList(
         entry.shape, items, page.total, page.md5,
         json_key=entry.json_key, xml_shape=xml_shape,

@@ -714,6 +714,7 @@ def _index_scope(ctx: Context, q: Query) -> None:
 indexes.INDEX_TYPES["playlist"] = indexes.IndexType(
     LIST_SPEC, PLAYLIST, _index_load, PLAYLIST_INDEX_XML,
     children=_index_children, name_keys=("name", "", "name"), scope=_index_scope,
+    condensed_with_include=True,
 )
 
 # advanced_search type=playlist (spec §9.2): playlists the caller can see.

@@ -77,7 +77,7 @@ PLAYLIST_INDEX_XML = Shape(
         Field("items", Kind.CUSTOM, render_json=_items_json, render_xml=_index_items_xml),
         Field("owner", Kind.TEXT),
         Field("type", Kind.TEXT),
-        Field("tracks", Kind.CUSTOM, json=False, render_xml=_index_tracks_xml),
+        Field("tracks", Kind.CUSTOM, json=False, render_xml=_index_tracks_xml, source="items"),
     ),
 )
 
