@@ -138,8 +138,8 @@ def share_response(server: Any, request: bottle.BaseRequest) -> Any:
     """Answer one `/share.php` request: the page, or one shared song's bytes."""
     query = request.query.decode("utf-8")
     raw_id, secret = (query.get("id") or "").strip(), query.get("secret") or ""
-    if not raw_id.isdigit() or not secret:
-        return _not_found()
+    if not raw_id.isdigit() or not secret or not server.config.features.share:
+        return _not_found()  # switching shares off in the config closes every link at once
     db = server.db
     conn = db.reader()
     try:

@@ -133,6 +133,14 @@ def test_share_gate_off(tmp_path: Path) -> None:
             body = client.json(action, auth=auth, filter=1, type="song")
             assert body["error"]["errorCode"] == "4703", action
             assert body["error"]["errorMessage"] == "Enable: share"
+        # A link made while shares were on stops working when they are switched off.
+        with db.writer() as conn:
+            conn.execute(
+                "INSERT INTO share (id, user_id, object_type, object_id, secret, creation_date)"
+                " VALUES (1, 1, 'album', 1, 'sekrit', 0)"
+            )
+        page = requests.get(f"{client.base}/share.php?id=1&secret=sekrit", timeout=10)
+        assert page.status_code == 404
     db.close()
 
 
