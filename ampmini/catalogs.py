@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .library.scanner import ScanResult, scan
+from .library.scanner import ScanResult, forget, scan, scans_paused
 
 if TYPE_CHECKING:
     import sqlite3
@@ -157,89 +157,32 @@ def deletable(conn: sqlite3.Connection, config: Config, catalog_id: int) -> bool
     return path is not None and not any(_overlaps(path, r) for r in config_roots(config))
 
 
-# Removing a catalog: its songs go to deleted_song (clients sync with it) and disappear; the
-# albums and artists they touched get their counts rebuilt, empty ones are deleted. One
-# transaction: readers see the catalog either whole or gone. (The scanner does the same for
-# files that vanish; it has no entry point for "forget this root", hence these statements.)
-_PURGE = (
-    "CREATE TEMP TABLE IF NOT EXISTS purge_album (id INTEGER PRIMARY KEY)",
-    "CREATE TEMP TABLE IF NOT EXISTS purge_artist (id INTEGER PRIMARY KEY)",
-    "DELETE FROM temp.purge_album",
-    "DELETE FROM temp.purge_artist",
-    "INSERT OR IGNORE INTO temp.purge_album SELECT album_id FROM song WHERE catalog_id = :c",
-    """INSERT OR IGNORE INTO temp.purge_artist SELECT sa.artist_id FROM song AS s
-         JOIN song_artist AS sa ON sa.song_id = s.id WHERE s.catalog_id = :c""",
-    """INSERT OR IGNORE INTO temp.purge_artist SELECT album_artist_id FROM album
-        WHERE id IN (SELECT id FROM temp.purge_album) AND album_artist_id IS NOT NULL""",
-    """INSERT OR REPLACE INTO deleted_song (id, addition_time, delete_time, update_time, title,
-                                            file, catalog_id, album_id, artist_id, total_count,
-                                            total_skip)
-       SELECT s.id, s.added, :now, s.updated, s.title, s.path, s.catalog_id, s.album_id,
-              s.artist_id, coalesce(pc.plays, 0), coalesce(pc.skips, 0)
-         FROM song AS s
-         LEFT JOIN play_count AS pc ON pc.object_type = 'song' AND pc.object_id = s.id
-        WHERE s.catalog_id = :c""",
-    "DELETE FROM song WHERE catalog_id = :c",
-    """UPDATE album SET song_count = a.n, disk_count = a.d, time = a.t, art_song_id = a.art,
-                        catalog_id = a.cat, updated = :now
-         FROM (SELECT album_id, count(*) AS n, count(DISTINCT disk) AS d, sum(time) AS t,
-                      min(CASE WHEN has_art THEN id END) AS art, min(catalog_id) AS cat
-                 FROM song WHERE album_id IN (SELECT id FROM temp.purge_album)
-                GROUP BY album_id) AS a
-        WHERE album.id = a.album_id""",
-    """DELETE FROM album WHERE id IN (SELECT id FROM temp.purge_album)
-          AND NOT EXISTS (SELECT 1 FROM song WHERE song.album_id = album.id)""",
-    "DELETE FROM album_genre WHERE album_id IN (SELECT id FROM temp.purge_album)",
-    """INSERT OR IGNORE INTO album_genre (album_id, genre_id)
-       SELECT DISTINCT s.album_id, sg.genre_id FROM song AS s
-         JOIN song_genre AS sg ON sg.song_id = s.id
-        WHERE s.album_id IN (SELECT id FROM temp.purge_album)""",
-    "DELETE FROM artist_genre WHERE artist_id IN (SELECT id FROM temp.purge_artist)",
-    """INSERT OR IGNORE INTO artist_genre (artist_id, genre_id)
-       SELECT DISTINCT sa.artist_id, sg.genre_id FROM song_artist AS sa
-         JOIN song_genre AS sg ON sg.song_id = sa.song_id
-        WHERE sa.artist_id IN (SELECT id FROM temp.purge_artist)""",
-    """UPDATE artist SET album_count = c.albums, song_count = c.songs, time = c.t, updated = :now
-         FROM (SELECT ar.id AS id,
-                      (SELECT count(*) FROM album WHERE album_artist_id = ar.id) AS albums,
-                      (SELECT count(*) FROM song_artist WHERE artist_id = ar.id) AS songs,
-                      (SELECT coalesce(sum(s.time), 0) FROM song_artist AS sa
-                         JOIN song AS s ON s.id = sa.song_id WHERE sa.artist_id = ar.id) AS t
-                 FROM artist AS ar WHERE ar.id IN (SELECT id FROM temp.purge_artist)) AS c
-        WHERE artist.id = c.id""",
-    """DELETE FROM artist WHERE id IN (SELECT id FROM temp.purge_artist)
-          AND album_count = 0 AND song_count = 0
-          AND NOT EXISTS (SELECT 1 FROM song WHERE song.artist_id = artist.id)
-          AND NOT EXISTS (SELECT 1 FROM album WHERE album.album_artist_id = artist.id)""",
-    "DELETE FROM genre WHERE NOT EXISTS (SELECT 1 FROM song_genre WHERE genre_id = genre.id)",
-    "DELETE FROM scan_failure WHERE path > :lo AND path < :hi",
-    "UPDATE album SET catalog_id = NULL WHERE catalog_id = :c",
-    "DELETE FROM catalog WHERE id = :c",
-)
-
-
 def delete_catalog(db: Database, catalog_id: int) -> int:
-    """Forget catalog `catalog_id` and its songs (files stay on disk); returns songs removed."""
+    """Forget catalog `catalog_id` and its songs (files stay on disk); returns songs removed.
+
+    The songs leave exactly as a scan removes vanished files (scanner.forget: copied into
+    deleted_song, album and artist counts rebuilt, empty ones dropped). No scan runs
+    meanwhile, so none can bring the root's songs back before the catalog row is gone.
+    """
     path = catalog_path(db.reader(), catalog_id)
     if path is None:
         raise CatalogError(str(catalog_id), "filter")
-    now = int(time.time())
     base = path.rstrip(os.sep)
-    args = {"c": catalog_id, "now": now, "lo": base + os.sep, "hi": base + chr(ord(os.sep) + 1)}
-    with db.writer() as conn:
-        # The marker goes first: a scan starting now no longer includes this root.
-        conn.execute("DELETE FROM library_state WHERE key = ?", (f"{_MARK}{catalog_id}",))
-        removed = conn.execute(
-            "SELECT count(*) FROM song WHERE catalog_id = ?", (catalog_id,)
-        ).fetchone()[0]
-        for sql in _PURGE:
-            conn.execute(sql, {k: v for k, v in args.items() if f":{k}" in sql})
-        if removed:
+    with scans_paused():
+        song_ids = [r[0] for r in db.reader().execute(
+            "SELECT id FROM song WHERE catalog_id = ?", (catalog_id,))]
+        removed = forget(db, song_ids)
+        with db.writer() as conn:
+            conn.execute("DELETE FROM library_state WHERE key = ?", (f"{_MARK}{catalog_id}",))
+            conn.execute("DELETE FROM scan_failure WHERE path > ? AND path < ?",
+                         (base + os.sep, base + chr(ord(os.sep) + 1)))
+            # Albums that also have songs elsewhere move to the catalog of those songs.
             conn.execute(
-                "INSERT INTO library_state (key, value) VALUES ('clean', ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (now,),
+                "UPDATE album SET catalog_id = (SELECT min(catalog_id) FROM song"
+                " WHERE song.album_id = album.id) WHERE catalog_id = ?",
+                (catalog_id,),
             )
+            conn.execute("DELETE FROM catalog WHERE id = ?", (catalog_id,))
     log.info("catalog %s deleted (%s): %d songs forgotten", catalog_id, path, removed)
     return int(removed)
 

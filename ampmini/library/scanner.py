@@ -20,7 +20,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import groupby
 from pathlib import Path
@@ -58,7 +59,7 @@ log = logging.getLogger(__name__)
 # A watcher passes folders; more than this many range clauses and one query per root is cheaper.
 _MAX_FOLDERS = 200
 
-_SCAN_LOCK = threading.Lock()
+_SCAN_LOCK = threading.RLock()  # re-entrant: forget() may run inside scans_paused()
 
 
 @dataclass(slots=True)
@@ -101,6 +102,13 @@ def scan(
     """
     with _SCAN_LOCK:
         return _Scan(db, full=full, progress=progress, hold=hold).run(roots, folders)
+
+
+@contextmanager
+def scans_paused() -> Iterator[None]:
+    """No scan starts or runs while this is held (e.g. while a catalog is deleted)."""
+    with _SCAN_LOCK:
+        yield
 
 
 def forget(db: Database, song_ids: Sequence[int]) -> int:
