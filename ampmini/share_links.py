@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 
 import bottle
 
+from .api.actions.playlists import evaluate_smartlist, playlist_song_ids
 from .api.library import album_song_ids, artist_song_ids
-from .api.rules import Rule, search_ids
 from .stream import FileGone, mime_for, send_file
 
 NOT_FOUND_HEADERS = {"Content-Type": "text/plain; charset=UTF-8", "Cache-Control": "no-store"}
@@ -54,23 +54,11 @@ def shared_song_ids(conn: sqlite3.Connection, share: sqlite3.Row) -> list[int]:
     if kind == "artist":
         return artist_song_ids(conn, [oid]).get(oid, [])
     if kind == "playlist":
-        return [
-            r[0]
-            for r in conn.execute(
-                "SELECT d.object_id FROM playlist_data d JOIN song s ON s.id = d.object_id"
-                " WHERE d.playlist_id = ? AND d.object_type = 'song' AND s.enabled = 1"
-                " ORDER BY d.track, d.id",
-                (oid,),
-            )
-        ]
+        return playlist_song_ids(conn, oid)
     if kind == "search":
-        row = conn.execute("SELECT * FROM smartlist WHERE id = ?", (oid,)).fetchone()
-        if row is None:
-            return []
-        rules = [Rule(str(n), int(o), str(v)) for n, o, v in json.loads(row["rules"])]
-        # "my" rules are evaluated as the share's owner, who chose to share the list.
-        return search_ids(conn, "song", rules, match_any=row["logic"] == "or",
-                          random=False, user_id=share["user_id"], limit=row["item_limit"] or None)
+        # "my" rules are evaluated as the share's owner, who chose to share the list; the
+        # page keeps one order even for a shuffled smartlist.
+        return evaluate_smartlist(conn, oid, share["user_id"], random=False)
     return []
 
 

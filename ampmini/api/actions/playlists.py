@@ -174,16 +174,24 @@ def smartlist_rules(row: sqlite3.Row) -> list[Rule]:
     return [Rule(str(n).lower(), int(o), str(v)) for n, o, v in json.loads(row["rules"])]
 
 
-def smartlist_song_ids(ctx: Context, smartlist_id: int) -> list[int]:
-    """Evaluate a smartlist with the advanced_search engine (one engine, spec §9)."""
-    row = ctx.conn.execute("SELECT * FROM smartlist WHERE id = ?", (smartlist_id,)).fetchone()
+def evaluate_smartlist(
+    conn: sqlite3.Connection, smartlist_id: int, user_id: int, *, random: bool | None = None
+) -> list[int]:
+    """A smartlist's songs by the advanced_search engine (one engine, spec §9), with "my"
+    rules as `user_id`; `random` overrides the list's own setting."""
+    row = conn.execute("SELECT * FROM smartlist WHERE id = ?", (smartlist_id,)).fetchone()
     if row is None:
         return []
     return search_ids(
-        ctx.conn, "song", smartlist_rules(row),
-        match_any=row["logic"] == "or", random=bool(row["random"]),
-        user_id=ctx.user_id, limit=row["item_limit"] or None,
+        conn, "song", smartlist_rules(row),
+        match_any=row["logic"] == "or",
+        random=bool(row["random"]) if random is None else random,
+        user_id=user_id, limit=row["item_limit"] or None,
     )
+
+
+def smartlist_song_ids(ctx: Context, smartlist_id: int) -> list[int]:
+    return evaluate_smartlist(ctx.conn, smartlist_id, ctx.user_id)
 
 
 def list_song_ids(ctx: Context, item: ListRow) -> list[int]:
