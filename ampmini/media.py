@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("ampmini.media")
 
 # Per-user streaming preferences honoured by serve_media (spec §8.19; Ampache's names).
-for _name in ("transcode", "transcode_bitrate", "transcode_to", "allow_stream_playback"):
+_STREAM_PREFERENCES = ("transcode", "transcode_bitrate", "transcode_to", "allow_stream_playback")
+for _name in _STREAM_PREFERENCES:
     preferences.offer(_name)
 
 
@@ -155,17 +156,16 @@ def serve_media(
 ) -> Any:
     """The bytes of one media file, raw (Range-exact) or transcoded, with play accounting."""
     config = server.config
-    conn = server.db.reader()
-    if not preferences.get(conn, user["id"], "allow_stream_playback", config):
+    prefs = preferences.get_many(server.db.reader(), user["id"], _STREAM_PREFERENCES, config)
+    if not prefs["allow_stream_playback"]:
         return _empty(403)
-    mode = preferences.get(conn, user["id"], "transcode", config)
-    if mode == "never":
+    if prefs["transcode"] == "never":
         fmt, bitrate = "raw", None
-    elif mode == "always" and not fmt:
-        fmt = str(preferences.get(conn, user["id"], "transcode_to", config))
+    elif prefs["transcode"] == "always" and not fmt:
+        fmt = str(prefs["transcode_to"])
     if fmt and fmt != "raw" and not bitrate:
         # The user's transcode bit rate (kbit/s) applies when a transcode happens.
-        bitrate = int(preferences.get(conn, user["id"], "transcode_bitrate", config)) * 1000
+        bitrate = int(prefs["transcode_bitrate"]) * 1000
     ip = str(request.environ.get("REMOTE_ADDR") or "")
     limit = config.stream_limits.cap_for(ip)  # [stream_limits]: e.g. a mobile-data range
     caps = [b for b in (bitrate, config.transcode.max_bitrate, user["maxbitrate"], limit) if b]

@@ -235,10 +235,20 @@ def get(
     Reading works whether or not the preference is offered (its reader may load before the
     module that offers it); an unknown name is a programming error (KeyError).
     """
-    pref = CATALOG.get(name) or find(conn, name)
-    if pref is None:
-        raise KeyError(name)
-    return typed(pref, values_for(conn, user_id, [pref], config)[0][1])
+    return get_many(conn, user_id, (name,), config)[name]
+
+
+def get_many(
+    conn: sqlite3.Connection, user_id: int, names: Iterable[str], config: Config | None = None
+) -> dict[str, bool | int | str]:
+    """`get` for several preferences with one read of the user's stored values."""
+    prefs = []
+    for name in names:
+        pref = CATALOG.get(name) or find(conn, name)
+        if pref is None:
+            raise KeyError(name)
+        prefs.append(pref)
+    return {pref.name: typed(pref, raw) for pref, raw in values_for(conn, user_id, prefs, config)}
 
 
 # ---------------------------------------------------------------------------------- changes
