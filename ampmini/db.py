@@ -81,12 +81,6 @@ def _migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def schema_version() -> int:
-    """The newest migration number this code knows."""
-    migrations = _migrations()
-    return migrations[-1][0] if migrations else 0
-
-
 class Database:
     """One SQLite file: WAL, a read connection per thread, and a lock-guarded writer.
 

@@ -16,7 +16,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .errors import BadRequest
 from .params import Paging, Params
 
 # ------------------------------------------------------------------ per-user catalog access
@@ -288,9 +287,3 @@ def standard_list(conn, spec: ListSpec, params: Params, q: Query | None = None) 
     apply_dates(q, spec, params)
     apply_conds(q, spec, params)
     return paginate(select_ids(conn, spec, q, order_by(spec, params)), params.paging())
-
-
-def require_choice(value: str | None, allowed: Sequence[str], param: str) -> str:
-    if value is None or value.strip().lower() not in allowed:
-        raise BadRequest(value or "", param)
-    return value.strip().lower()

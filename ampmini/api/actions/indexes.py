@@ -106,11 +106,6 @@ INDEX_TYPES: dict[str, IndexType] = {
     ),
     "catalog": IndexType(CATALOG_SPEC, CATALOG, _catalogs),
 }
-# Valid types whose features are not built yet: refused as a bad `type` for now.
-KNOWN_TYPES = (
-    "album_artist", "album", "artist", "catalog", "live_stream", "playlist",
-    "podcast_episode", "podcast", "share", "song_artist", "song", "video",
-)
 
 
 def _index_type(ctx: Context) -> tuple[str, IndexType]:
