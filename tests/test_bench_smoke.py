@@ -11,7 +11,7 @@ from .conftest import SCRIPTS
 
 sys.path.insert(0, str(SCRIPTS))
 
-from bench_lib import procs
+from bench_lib import procs, supysonic
 from bench_lib.measure import Bench, Settings, ensure_library
 from bench_lib.report import table
 
@@ -61,3 +61,11 @@ def test_bench_produces_every_row(tmp_path: Path) -> None:
     assert not any("soak errors" in note for note in bench.notes), bench.notes
     assert not any("podcast refresh" in note for note in bench.notes), bench.notes
     assert bench.server is None  # the server it started is stopped
+    # Issue 6's peer rows come only with Supysonic's venv; without it, a note says so.
+    peer = [r.figure for r in rows if r.figure.startswith("vs Supysonic:")]
+    if supysonic.installed():
+        assert len(peer) == 5, peer
+        assert not any("Supysonic column" in note for note in bench.notes), bench.notes
+    else:
+        assert not peer
+        assert any("Supysonic column skipped" in note for note in bench.notes), bench.notes

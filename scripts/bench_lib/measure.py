@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import lists, podcasts, procs
+from . import lists, podcasts, procs, supysonic
 from .instance import ADMIN, USER, Client, Server, add_user, ampmini_cmd, start_server, write_config
 from .report import Row, ms, ratio, verdict
 
@@ -134,6 +134,7 @@ class Bench:
     notes: list[str] = field(default_factory=list)
     server: Server | None = None
     word: str = ""
+    figures: dict[str, float] = field(default_factory=dict)  # ampmini's, for the peer rows
 
     def __post_init__(self) -> None:
         self.drop = self.work / "dropbox"  # a second, empty root: the watcher test writes here
@@ -163,6 +164,7 @@ class Bench:
         if proc.returncode != 0:
             raise RuntimeError(f"ampmini scan failed: {err.decode(errors='replace')[-2000:]}")
         files = int(base["files"])
+        self.figures |= {"scan_s": wall, "scan_files": files}
         self.add(Row(
             "full scan (tracks/s)",
             f"{files / wall:,.0f}/s ({wall:.2f} s)",
@@ -187,6 +189,7 @@ class Bench:
             if result["changed"] or result["read"]:
                 self.notes.append(f"re-scan was not a no-op: {result}")
         t, b = statistics.median(ours), statistics.median(base)
+        self.figures["rescan_s"] = t
         rate = files / t if t else 0.0
         self.add(Row(
             "no-change re-scan (files/s)", f"{rate:,.0f}/s ({ms(t)})",
@@ -207,6 +210,7 @@ class Bench:
         procs.wait_quiet(self.server.pid)  # its start-up (no-change) scan
         mem = procs.memory_kb(self.server.pid)
         idle = mem.get("VmRSS", 0) / 1024
+        self.figures["rss_idle_mb"] = idle
         split = f"anon {mem.get('RssAnon', 0) / 1024:.1f} + file {mem.get('RssFile', 0) / 1024:.1f}"
         self.add(Row("RSS idle (after start-up scan)", f"{idle:.1f} MB ({split})",
                      target=f"≤ {RSS_IDLE_MB:.0f} MB", result=verdict(idle <= RSS_IDLE_MB)))
@@ -253,6 +257,8 @@ class Bench:
                     if status != 200:
                         raise RuntimeError(f"{action} {fmt}: HTTP {status}")
                 p50, p95 = statistics.median(times), percentile(times, 95)
+                if action == "albums":
+                    self.figures |= {f"albums_p50_{fmt}": p50, "albums_items": items}
                 if items <= SMALL_LIST:
                     target, ok = f"p95 ≤ {LIST_P95_S * 1000:.0f} ms", p95 <= LIST_P95_S
                 else:
@@ -400,11 +406,11 @@ class Bench:
             ))
 
     def supysonic(self) -> None:
-        venv = BENCH_DIR / "supysonic-venv"
-        if not (venv / "bin" / "supysonic-cli").exists():
-            self.notes.append(f"Supysonic column skipped: no venv with supysonic at {venv}.")
-        else:
-            self.notes.append("Supysonic venv found, but its column is not implemented yet.")
+        """Issue 6: Supysonic, if its venv exists, on the same library (supysonic.py)."""
+        s = self.settings
+        for row in supysonic.compare(self.library, self.work, self.figures, s.api_repeats,
+                                     s.rescan_repeats, self.notes):
+            self.add(row)
 
     # ---------------------------------------------------------------- all
 
