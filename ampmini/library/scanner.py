@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 
@@ -348,7 +348,7 @@ class _Scan:
         if not outcome.disc:
             disc = disc_of_folder(os.path.dirname(path))
             if disc:  # untagged multi-disc rip in CD1/CD2 folders
-                return replace(outcome, disc=disc)
+                return outcome._replace(disc=disc)
         return outcome
 
     # ------------------------------------------------------------------ totals

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tinytag import TinyTag, TinyTagException
 
@@ -33,15 +33,19 @@ _MIME = {
 _YEAR = re.compile(r"\d{4}")
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 _TRUE = frozenset(("1", "true", "yes"))
+_GENRE_SEPARATOR = re.compile(r"[;\x00]")
 
 
 class TagError(Exception):
     """The file cannot be read as audio (corrupt, empty, unsupported or unreadable)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Track:
-    """The normalised tags and stream properties of one file, as the scanner stores them."""
+class Track(NamedTuple):
+    """The normalised tags and stream properties of one file, as the scanner stores them.
+
+    A NamedTuple rather than a frozen dataclass: a full scan builds one per file and ships it
+    from the reader processes, and a tuple is several times cheaper to build and to pickle.
+    """
 
     path: str
     size: int
@@ -113,6 +117,7 @@ def read_tags(path: str, stat: os.stat_result) -> Track:
         # A parser that found no audio stream at all: garbage with an audio extension.
         raise TagError("no audio stream found")
     other = _other_fields(tag)
+    first = _first_values(other)
     return Track(
         path=path,
         size=stat.st_size,
@@ -123,12 +128,14 @@ def read_tags(path: str, stat: os.stat_result) -> Track:
         artists=_unique(_values(tag.artist, other.get("artist"))),
         album=_text(tag.album),
         albumartist=_text(tag.albumartist),
-        compilation=_first(other, "compilation", "tcmp", "cpil", "itunescompilation").lower()
-        in _TRUE,
+        compilation=(
+            first.get("compilation") or first.get("tcmp") or first.get("cpil")
+            or first.get("itunescompilation") or ""
+        ).lower() in _TRUE,
         track=_int(tag.track),
         disc=_int(tag.disc),
-        disksubtitle=_first(other, "setsubtitle", "discsubtitle") or None,
-        year=_year(tag.year, other),
+        disksubtitle=first.get("setsubtitle") or first.get("discsubtitle"),
+        year=_year(tag.year, first),
         genres=_unique(_split_genres(_values(tag.genre, other.get("genre")))),
         duration=round(tag.duration or 0),
         bitrate=round((tag.bitrate or 0) * 1000),
@@ -137,23 +144,23 @@ def read_tags(path: str, stat: os.stat_result) -> Track:
         mode=None,  # tinytag does not report VBR/CBR; Ampache sends null when unknown
         comment=_text(tag.comment),
         composer=_text(tag.composer),
-        publisher=_first(other, "publisher", "label", "organization") or None,
-        license=_first(other, "license") or None,
-        copyright=_first(other, "copyright") or None,
-        lyrics=_first(other, "lyrics") or None,
-        language=_first(other, "language") or None,
-        mbid=_first(other, "musicbrainztrackid") or _ufid(other) or None,
-        album_mbid=_first(other, "musicbrainzalbumid") or None,
-        artist_mbid=_first(other, "musicbrainzartistid") or None,
-        albumartist_mbid=_first(other, "musicbrainzalbumartistid") or None,
-        release_group_mbid=_first(other, "musicbrainzreleasegroupid") or None,
-        release_type=_first(other, "releasetype", "musicbrainzalbumtype") or None,
-        replaygain_track_gain=_float(_first(other, "replaygaintrackgain")),
-        replaygain_track_peak=_float(_first(other, "replaygaintrackpeak")),
-        replaygain_album_gain=_float(_first(other, "replaygainalbumgain")),
-        replaygain_album_peak=_float(_first(other, "replaygainalbumpeak")),
-        r128_track_gain=_r128(_first(other, "r128trackgain")),
-        r128_album_gain=_r128(_first(other, "r128albumgain")),
+        publisher=first.get("publisher") or first.get("label") or first.get("organization"),
+        license=first.get("license"),
+        copyright=first.get("copyright"),
+        lyrics=first.get("lyrics"),
+        language=first.get("language"),
+        mbid=first.get("musicbrainztrackid") or _ufid(other) or None,
+        album_mbid=first.get("musicbrainzalbumid"),
+        artist_mbid=first.get("musicbrainzartistid"),
+        albumartist_mbid=first.get("musicbrainzalbumartistid"),
+        release_group_mbid=first.get("musicbrainzreleasegroupid"),
+        release_type=first.get("releasetype") or first.get("musicbrainzalbumtype"),
+        replaygain_track_gain=_float(first.get("replaygaintrackgain")),
+        replaygain_track_peak=_float(first.get("replaygaintrackpeak")),
+        replaygain_album_gain=_float(first.get("replaygainalbumgain")),
+        replaygain_album_peak=_float(first.get("replaygainalbumpeak")),
+        r128_track_gain=_r128(first.get("r128trackgain")),
+        r128_album_gain=_r128(first.get("r128albumgain")),
         has_art=tag.images.any is not None,
     )
 
@@ -166,13 +173,17 @@ def _other_fields(tag: TinyTag) -> dict[str, list[str]]:
     }
 
 
-def _first(other: dict[str, list[str]], *keys: str) -> str:
-    for key in keys:
-        for value in other.get(key, ()):
+def _first_values(other: dict[str, list[str]]) -> dict[str, str]:
+    """Each key's first non-blank value, cleaned: one pass over the (usually few) keys a file
+    has, instead of probing some twenty names per file."""
+    first = {}
+    for key, values in other.items():
+        for value in values:
             text = value.strip().strip("\x00").strip()
             if text:
-                return text
-    return ""
+                first[key] = text
+                break
+    return first
 
 
 def _text(value: object) -> str | None:
@@ -184,9 +195,12 @@ def _text(value: object) -> str | None:
 
 def _values(main: object, extra: list[str] | None) -> list[str]:
     """The main value plus tinytag's further values of a multi-value tag (in `other`)."""
-    values = [] if main is None else [str(main)]
-    values.extend(extra or ())
-    return [v for v in (_text(v) for v in values) if v]
+    first = _text(main)
+    if not extra:  # the common case, taken once or twice per file of a full scan
+        return [first] if first else []
+    values = [first] if first else []
+    values.extend(v for v in (_text(v) for v in extra) if v)
+    return values
 
 
 def _split_genres(values: list[str]) -> list[str]:
@@ -194,11 +208,16 @@ def _split_genres(values: list[str]) -> list[str]:
     # ("Drum & Bass", "Pop/Funk").
     out = []
     for value in values:
-        out.extend(part.strip() for part in re.split(r"[;\x00]", value))
-    return [g for g in out if g]
+        if ";" in value or "\x00" in value:
+            out.extend(g for g in (part.strip() for part in _GENRE_SEPARATOR.split(value)) if g)
+        else:
+            out.append(value)  # already stripped by _values
+    return out
 
 
 def _unique(values: list[str]) -> tuple[str, ...]:
+    if len(values) < 2:
+        return tuple(values)
     seen: set[str] = set()
     out = []
     for value in values:
@@ -219,27 +238,30 @@ def _ufid(other: dict[str, list[str]]) -> str:
 
 
 def _int(value: object) -> int:
+    if not value:
+        return 0
     if isinstance(value, int):
         return max(value, 0)
     match = _NUMBER.match(str(value or "").strip())
     return max(int(float(match.group())), 0) if match else 0
 
 
-def _year(value: object, other: dict[str, list[str]]) -> int:
-    for text in (str(value or ""), _first(other, "originaldate", "originalyear", "tory")):
+def _year(value: object, first: dict[str, str]) -> int:
+    original = first.get("originaldate") or first.get("originalyear") or first.get("tory") or ""
+    for text in (str(value or ""), original):
         match = _YEAR.search(text)
         if match:
             return int(match.group())
     return 0
 
 
-def _float(text: str) -> float | None:
-    match = _NUMBER.search(text)
+def _float(text: str | None) -> float | None:
+    match = _NUMBER.search(text) if text else None
     return float(match.group()) if match else None
 
 
-def _r128(text: str) -> int | None:
-    match = _NUMBER.match(text.strip())
+def _r128(text: str | None) -> int | None:
+    match = _NUMBER.match(text) if text else None
     return int(float(match.group())) if match else None
 
 
