@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from ampmini.api import library, listing
+from ampmini.api import library, listing, sqlrender
+from ampmini.api.objects.library import SONG
 from ampmini.api.params import Params
 
 BIG_TABLES = ("song", "album", "artist", "song_artist", "song_genre", "play", "rating", "flag")
@@ -39,10 +40,26 @@ def test_default_list_order_walks_an_index(server, spec, default_sort) -> None:
     assert not any(line == "USE TEMP B-TREE FOR ORDER BY" for line in lines), lines
 
 
-@pytest.mark.parametrize("sql", [library._SONG_SQL, library._ALBUM_SQL, library._ARTIST_SQL,
-                                 library._GENRE_SQL])
+@pytest.mark.parametrize("sql", [library._ALBUM_SQL, library._ARTIST_SQL, library._GENRE_SQL])
 def test_page_loaders_only_look_up_by_key(server, sql) -> None:
     lines = plan(server.db.reader(), sql, {"ids": "[1,2,3]", "uid": 1})
+    assert not full_scans(lines), lines
+
+
+@pytest.mark.parametrize(("fmt", "api"), [("items", 6), ("json", 6), ("xml", 6), ("xml", 5)])
+def test_song_pages_only_look_up_by_key(server, fmt, api) -> None:
+    """The song page as Python items and as SQLite-rendered JSON/XML (with the per-row
+    artist and genre sub-selects) reads every table by key."""
+    conn = server.db.reader()
+    source = library.SONG_SOURCE
+    params = {"uid": 1, "first_track": 1, **dict.fromkeys(
+        ("play_head", "play_tail", "art_head", "art_tail"), "")}
+    if fmt == "items":
+        sqlrender.load_items(conn, source, [1], params)
+        sql = source._sql["items",]
+    else:
+        sql = sqlrender.page_sql(conn, source, SONG, fmt, api, "  ")
+    lines = plan(conn, sql, {"ids": "[1,2,3]", **params})
     assert not full_scans(lines), lines
 
 

@@ -8,15 +8,16 @@ JSON array bound to `json_each`, so a 5,000-id page is still a single statement.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from ..accounts import stream_token
+from ..db import play_name
 from .listing import ListSpec, catalog_scope, scope_clause
 from .registry import Context
+from .sqlrender import Ref, RefList, Source, SqlPage, load_items
 
 # ------------------------------------------------------------------ list specs (whitelists)
 
@@ -165,16 +166,6 @@ def id_json(ids: Sequence[int]) -> str:
     return json.dumps(list(ids))
 
 
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9. ]")
-
-
-def _play_name(artist: str, title: str, ext: str) -> str:
-    """`Artist - Title.ext` with everything but [A-Za-z0-9. ] turned into `-` (spec §7)."""
-    # One regex pass instead of a per-character generator (a hot spot of 5,000-song pages);
-    # what is left needs percent-encoding only for the space, exactly as quote() would.
-    return _UNSAFE_NAME.sub("-", f"{artist} - {title}.{ext}").replace(" ", "%20")
-
-
 class UrlBuilder:
     """Play and art URLs for one request: the user's stream token, never the session."""
 
@@ -186,11 +177,20 @@ class UrlBuilder:
     def play(self, kind: str, oid: int, artist: str, title: str, ext: str) -> str:
         return (
             f"{self.base}/play/index.php?ssid={self.ssid}&type={kind}&oid={oid}&uid={self.uid}"
-            f"&player=api&name={_play_name(artist, title, ext)}"
+            f"&player=api&name={play_name(artist, title, ext)}"
         )
 
     def art(self, kind: str, oid: int) -> str:
         return f"{self.base}/image.php?object_id={oid}&object_type={kind}&name=art.jpg"
+
+    def sql_params(self, kind: str, art_kind: str) -> dict[str, str]:
+        """The fixed parts of `play` and `art`, bound around ids in SQL (a Source's columns)."""
+        return {
+            "play_head": f"{self.base}/play/index.php?ssid={self.ssid}&type={kind}&oid=",
+            "play_tail": f"&uid={self.uid}&player=api&name=",
+            "art_head": f"{self.base}/image.php?object_id=",
+            "art_tail": f"&object_type={art_kind}&name=art.jpg",
+        }
 
 
 def url_builder(ctx: Context) -> UrlBuilder:
@@ -255,14 +255,11 @@ def user_rating(value: Any) -> int | None:
 
 # ------------------------------------------------------------------ songs
 
-_SONG_SQL = """
-SELECT s.*, al.name AS al_name, al.prefix AS al_prefix, al.basename AS al_basename,
-       al.album_artist_id AS aa_id, aa.name AS aa_name, aa.prefix AS aa_prefix,
-       aa.basename AS aa_basename, ar.name AS ar_name, ar.prefix AS ar_prefix,
-       ar.basename AS ar_basename,
-       (al.art_path IS NOT NULL OR al.art_song_id IS NOT NULL) AS album_art,
-       f.date AS flagged, r.rating AS my_rating, pc.plays AS plays,
-       NULLIF(lic.external_link, '') AS license_link
+# What a song item is, key by key, as SQL: load_songs reads it into dicts, song_page renders
+# whole pages from it inside SQLite (api/sqlrender.py). Keys follow the SONG field table.
+SONG_SOURCE = Source(
+    row_id="s.id",
+    tables="""
 FROM json_each(:ids) j
 JOIN song s ON s.id = j.value
 JOIN album al ON al.id = s.album_id
@@ -272,95 +269,83 @@ LEFT JOIN flag f ON f.user_id = :uid AND f.object_type = 'song' AND f.object_id 
 LEFT JOIN rating r ON r.object_type = 'song' AND r.object_id = s.id AND r.user_id = :uid
 LEFT JOIN play_count pc ON pc.object_type = 'song' AND pc.object_id = s.id
 LEFT JOIN song_license sl ON sl.song_id = s.id
-LEFT JOIN license lic ON lic.id = sl.license_id
-ORDER BY j.key
-"""
+LEFT JOIN license lic ON lic.id = sl.license_id""",
+    columns={
+        "id": "s.id",
+        "title": "s.title",
+        "name": "s.title",
+        "artist": Ref.named("s.artist_id", "ar"),
+        "artists": RefList(
+            "song_artist sa JOIN artist a ON a.id = sa.artist_id", "sa.song_id",
+            Ref.named("a.id", "a"), "sa.position", fallback="artist",
+        ),
+        "album": Ref.named("s.album_id", "al"),
+        "albumartist": Ref.named("al.album_artist_id", "aa"),
+        "disk": "s.disk",
+        "disksubtitle": "s.disksubtitle",
+        "track": "s.track",
+        "filename": "s.path",
+        "genre": RefList("song_genre sg JOIN genre g ON g.id = sg.genre_id", "sg.song_id",
+                         Ref("g.id", "g.name"), "g.name"),
+        "playlisttrack": "j.key + :first_track",  # the position in the answer (or playlist)
+        "time": "s.time",
+        "year": "s.year",
+        "format": "s.format",
+        "stream_format": "s.format",
+        "bitrate": "s.bitrate",
+        "stream_bitrate": "s.bitrate",
+        "rate": "s.rate",
+        "mode": "s.mode",
+        "mime": "s.mime",
+        "stream_mime": "s.mime",
+        "url": "(:play_head || s.id || :play_tail || play_name(ar.name, s.title, s.format))",
+        "size": "s.size",
+        "mbid": "s.mbid",
+        "album_mbid": "s.album_mbid",
+        "artist_mbid": "s.artist_mbid",
+        "albumartist_mbid": "s.albumartist_mbid",
+        "art": "(:art_head || s.album_id || :art_tail)",
+        "has_art": "(s.has_art OR al.art_path IS NOT NULL OR al.art_song_id IS NOT NULL)",
+        "flag": "(f.date IS NOT NULL)",
+        "preciserating": "r.rating",
+        "rating": "r.rating",
+        "averagerating": "(SELECT round(avg(x.rating), 1) FROM rating x"
+                         " WHERE x.object_type = 'song' AND x.object_id = s.id)",
+        "playcount": "coalesce(pc.plays, 0)",
+        "catalog": "s.catalog_id",
+        "composer": "s.composer",
+        "channels": "s.channels",
+        "comment": "s.comment",
+        "license": "NULLIF(lic.external_link, '')",
+        "publisher": "s.publisher",
+        "language": "s.language",
+        "lyrics": "s.lyrics",
+        "replaygain_album_gain": "s.replaygain_album_gain",
+        "replaygain_album_peak": "s.replaygain_album_peak",
+        "replaygain_track_gain": "s.replaygain_track_gain",
+        "replaygain_track_peak": "s.replaygain_track_peak",
+        "r128_album_gain": "s.r128_album_gain",
+        "r128_track_gain": "s.r128_track_gain",
+    },
+)
+
+
+def _song_params(ctx: Context, first_track: int = 1) -> dict[str, Any]:
+    return {"uid": ctx.user_id, "first_track": first_track,
+            **url_builder(ctx).sql_params("song", "album")}
+
+
+def song_page(ctx: Context, ids: Sequence[int], first_track: int = 1) -> SqlPage:
+    """A page of songs for an answer, rendered inside SQLite unless something reads it.
+    `first_track` is the first song's `playlisttrack` (a playlist page's offset + 1)."""
+    return SqlPage(ctx.conn, SONG_SOURCE, visible_ids(ctx.conn, "song", ids),
+                   _song_params(ctx, first_track))
 
 
 def load_songs(ctx: Context, ids: Sequence[int]) -> list[dict[str, Any]]:
     """Full song items for `ids`, in that order (missing and hidden ids are skipped)."""
-    conn = ctx.conn
-    ids = visible_ids(conn, "song", ids)
-    if not ids:
-        return []
-    ids_text = id_json(ids)
-    rows = _dict_rows(conn, _SONG_SQL, {"ids": ids_text, "uid": ctx.user_id})
-    artists: dict[int, list] = defaultdict(list)
-    for song_id, aid, name, prefix, basename in conn.execute(
-        "SELECT sa.song_id, a.id, a.name, a.prefix, a.basename FROM song_artist sa"
-        " JOIN artist a ON a.id = sa.artist_id"
-        " WHERE sa.song_id IN (SELECT value FROM json_each(?)) ORDER BY sa.song_id, sa.position",
-        (ids_text,),
-    ):
-        artists[song_id].append(ref(aid, name, prefix, basename))
-    genres = _genres(conn, "song_genre", "song_id", ids_text)
-    averages = average_ratings(conn, "song", ids_text)
-    urls = url_builder(ctx)
-    items = []
-    for position, row in enumerate(rows, start=1):
-        song_id = row["id"]
-        artist = ref(row["artist_id"], row["ar_name"], row["ar_prefix"], row["ar_basename"])
-        album_artist = (
-            ref(row["aa_id"], row["aa_name"], row["aa_prefix"], row["aa_basename"])
-            if row["aa_id"] is not None
-            else None
-        )
-        fmt = row["format"]
-        items.append(
-            {
-                "id": song_id,
-                "title": row["title"],
-                "name": row["title"],
-                "artist": artist,
-                "artists": artists.get(song_id) or [artist],
-                "album": ref(row["album_id"], row["al_name"], row["al_prefix"], row["al_basename"]),
-                "albumartist": album_artist,
-                "disk": row["disk"],
-                "disksubtitle": row["disksubtitle"],
-                "track": row["track"],
-                "filename": row["path"],
-                "genre": genres.get(song_id, []),
-                "playlisttrack": position,
-                "time": row["time"],
-                "year": row["year"],
-                "format": fmt,
-                "stream_format": fmt,
-                "bitrate": row["bitrate"],
-                "stream_bitrate": row["bitrate"],
-                "rate": row["rate"],
-                "mode": row["mode"],
-                "mime": row["mime"],
-                "stream_mime": row["mime"],
-                "url": urls.play("song", song_id, row["ar_name"], row["title"], fmt),
-                "size": row["size"],
-                "mbid": row["mbid"],
-                "album_mbid": row["album_mbid"],
-                "artist_mbid": row["artist_mbid"],
-                "albumartist_mbid": row["albumartist_mbid"],
-                "art": urls.art("album", row["album_id"]),
-                "has_art": bool(row["has_art"] or row["album_art"]),
-                "flag": row["flagged"] is not None,
-                "preciserating": user_rating(row["my_rating"]),
-                "rating": user_rating(row["my_rating"]),
-                "averagerating": averages.get(song_id),
-                "playcount": row["plays"] or 0,
-                "catalog": row["catalog_id"],
-                "composer": row["composer"],
-                "channels": row["channels"],
-                "comment": row["comment"],
-                "license": row["license_link"],
-                "publisher": row["publisher"],
-                "language": row["language"],
-                "lyrics": row["lyrics"],
-                "replaygain_album_gain": row["replaygain_album_gain"],
-                "replaygain_album_peak": row["replaygain_album_peak"],
-                "replaygain_track_gain": row["replaygain_track_gain"],
-                "replaygain_track_peak": row["replaygain_track_peak"],
-                "r128_album_gain": row["r128_album_gain"],
-                "r128_track_gain": row["r128_track_gain"],
-            }
-        )
-    return items
+    ids = visible_ids(ctx.conn, "song", ids)
+    return load_items(ctx.conn, SONG_SOURCE, ids, _song_params(ctx))
 
 
 # ------------------------------------------------------------------ albums

@@ -40,7 +40,7 @@ def album_includes_tracks(params: Params) -> bool:
 
 
 def song_list(ctx: Context, page: Page) -> ObjectList:
-    return object_list(SONG, library.load_songs(ctx, page.page_ids), page)
+    return object_list(SONG, library.song_page(ctx, page.page_ids), page)
 
 
 @action("artists")

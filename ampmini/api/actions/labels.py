@@ -154,4 +154,4 @@ def license_songs(ctx: Context) -> ObjectList:
     q.add("s.enabled = 1")
     q.add("s.id IN (SELECT song_id FROM song_license WHERE license_id = ?)", license_id)
     page = standard_list(ctx.conn, library.SONG_SPEC, _without_filter(ctx.params), q)
-    return ObjectList(SONG, library.load_songs(ctx, page.page_ids), page.total, page.md5)
+    return ObjectList(SONG, library.song_page(ctx, page.page_ids), page.total, page.md5)

@@ -314,10 +314,8 @@ def song_page(ctx: Context, ids: list[int]) -> ObjectList:
     if params.flag("random"):
         ids = random.sample(ids, len(ids))
     page = paginate(ids, params.paging())
-    items = library.load_songs(ctx, page.page_ids)
     start = min(params.paging().offset, len(ids))
-    for i, item in enumerate(items, start=start + 1):
-        item["playlisttrack"] = i
+    items = library.song_page(ctx, page.page_ids, first_track=start + 1)
     return ObjectList(SONG, items, page.total, page.md5)
 
 
@@ -696,7 +694,7 @@ def playlist_generate(ctx: Context) -> ObjectList | IdList:
     page = paginate(ids, ctx.params.paging())
     if fmt == "id":
         return IdList(page.page_ids)
-    items = library.load_songs(ctx, page.page_ids)
+    items = library.song_page(ctx, page.page_ids)
     if fmt == "index":
         return ObjectList(SONG, items, page.total, page.md5, xml_shape=SONG_INDEX_XML)
     return ObjectList(SONG, items, page.total, page.md5)

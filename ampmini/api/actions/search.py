@@ -23,7 +23,7 @@ Loader = Callable[[Context, list[int]], list[dict[str, Any]]]
 # searchable type registers its rules in rules.SEARCH_TYPES and its loader here; types not
 # registered answer 4710 `type`.
 RESULT_TYPES: dict[str, tuple[Shape, Loader]] = {
-    "song": (SONG, library.load_songs),
+    "song": (SONG, library.song_page),
     "album": (ALBUM, library.load_albums),
     "artist": (ARTIST, library.load_artists),
     "album_artist": (ARTIST, library.load_artists),

@@ -99,7 +99,7 @@ def stats(ctx: Context) -> ObjectList:
     ids = library.visible_ids(ctx.conn, kind, _ids(ctx, kind, how, user_id))
     page = paginate(list(ids), ctx.params.paging(popular))
     if kind == "song":
-        return object_list(SONG, library.load_songs(ctx, page.page_ids), page)
+        return object_list(SONG, library.song_page(ctx, page.page_ids), page)
     if kind == "album":
         return object_list(ALBUM, library.load_albums(ctx, page.page_ids), page)
     return object_list(ARTIST, library.load_artists(ctx, page.page_ids), page)
@@ -146,6 +146,6 @@ def get_similar(ctx: Context) -> ObjectList:
     ]
     songs = list(library.visible_ids(ctx.conn, "song", songs))
     page = paginate(songs, ctx.params.paging(10))
-    answer = object_list(SONG, library.load_songs(ctx, page.page_ids), page)
+    answer = object_list(SONG, library.song_page(ctx, page.page_ids), page)
     answer.json_array_api5 = True  # API5 similar songs: a bare array (api5 example)
     return answer
