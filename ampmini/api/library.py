@@ -327,6 +327,7 @@ LEFT JOIN license lic ON lic.id = sl.license_id""",
         "r128_album_gain": "s.r128_album_gain",
         "r128_track_gain": "s.r128_track_gain",
     },
+    verbatim=frozenset({"url", "art"}),
 )
 
 

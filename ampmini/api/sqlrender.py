@@ -26,7 +26,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import xmltext
 from .shapes import Field, Kind, Shape
 
 # SQLite's default SQLITE_MAX_FUNCTION_ARG is 127; one printf() call takes fewer than that.
@@ -85,6 +84,9 @@ class Source:
     row_id: str
     tables: str
     columns: Mapping[str, Column]
+    # Item keys whose text never holds `]]>` (URLs: a checked Host header, ids, a token):
+    # copied into CDATA as is, which spares the play URL's SQL function a second call.
+    verbatim: frozenset[str] = frozenset()
     _sql: dict[tuple[Any, ...], str] = field(default_factory=dict, repr=False)
 
 
@@ -163,9 +165,7 @@ def fragments(conn: sqlite3.Connection, source: Source, shape: Shape, ids: Seque
 
 def page_sql(conn: sqlite3.Connection, source: Source, shape: Shape, fmt: str, api: int,
              pad: str = "") -> str:
-    """The SELECT `fragments` runs (compiled once per shape, format, API and indent), with
-    the SQL function it calls registered on `conn`."""
-    conn.create_function("xml_cdata_text", 1, xmltext.cdata_text, deterministic=True)
+    """The SELECT `fragments` runs (compiled once per shape, format, API and indent)."""
     key = (shape, fmt, api, pad)
     sql = source._sql.get(key)
     if sql is None:
@@ -246,8 +246,6 @@ def _cdata_inner(v: str) -> str:
     """The text of a CDATA section (printf's %s writes NULL as nothing). Text XML forbids is
     not looked for here, value by value: `render.to_xml` checks the finished document once
     and renders it in Python when it holds any."""
-    if not _COLUMN.fullmatch(v):
-        return f"xml_cdata_text({v})"  # an expression (a play URL): evaluated once
     return f"(CASE WHEN instr({v}, ']]>') THEN replace({v}, ']]>', ']]]]><![CDATA[>') ELSE {v} END)"
 
 
@@ -399,8 +397,9 @@ class _Compiler:
             return
         v = column if _COLUMN.fullmatch(column) else f"({column})"  # `||` binds before `+`
         if kind in (Kind.TEXT, Kind.INT_TEXT):
+            plain = kind is Kind.INT_TEXT or f.item_key in self.source.verbatim
             out.text(f"{pad}<{tag}><![CDATA[")
-            out.value(_cdata_inner(v) if kind is Kind.TEXT else v)
+            out.value(v if plain else _cdata_inner(v))
             out.text(f"]]></{tag}>\n")
         elif kind in (Kind.INT, Kind.NUMBER, Kind.PLAIN, Kind.STR_ID):
             text = {Kind.INT: v, Kind.NUMBER: _whole(v)}.get(kind) or _escaped(v)
