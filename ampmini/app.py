@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import io
 import logging
 import re
 from collections.abc import Callable
@@ -78,9 +79,15 @@ BIG_DOCUMENT = 1 << 20  # bytes
 def _api_response(reply: Reply) -> Any:
     if reply.passthrough is not None:
         return reply.passthrough
-    if len(reply.body) > BIG_DOCUMENT:
+    body: Any = reply.body
+    if len(body) > BIG_DOCUMENT:
         _release_memory()
-    response = bottle.HTTPResponse(reply.body, status=reply.status)
+        # waitress copies a bytes body into its output buffer, and past 1 MB into a temp file
+        # (SD-card writes on a Pi); a file object it reads in place (bottle hands it to
+        # wsgi.file_wrapper; BytesIO shares the bytes).
+        body = io.BytesIO(body)
+    response = bottle.HTTPResponse(body, status=reply.status)
+    response.set_header("Content-Length", str(len(reply.body)))
     response.set_header("Content-Type", reply.content_type)
     for key, value in {**CORS_HEADERS, **reply.headers}.items():
         response.set_header(key, value)
