@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import BadRequest, MissingParameter
+from .library import ENABLED_SONG
 from .listing import Query, apply_scope, parse_date
 from .params import Params
 
@@ -244,7 +245,7 @@ SEARCH_TYPES: dict[str, SearchType] = {
         SONG_RULES,
         _SONG_ALIASES,
         "s.path",
-        "s.enabled = 1",
+        ENABLED_SONG,
         scope="song",
     ),
     "album": SearchType(

@@ -237,7 +237,11 @@ def _quote(text: str) -> str:
 
 
 def _whole(v: str) -> str:
-    """A NUMBER as `render._number` has it: whole floats become integers."""
+    """A NUMBER as `render._number` has it: whole floats become integers. Only a column is
+    wrapped (an expression would be evaluated four times): a computed NUMBER column must
+    yield whole values as integers itself (see the song source's averagerating)."""
+    if not _COLUMN.fullmatch(v):
+        return v
     return (f"(CASE WHEN typeof({v}) = 'real' AND ({v}) = CAST(({v}) AS INTEGER)"
             f" THEN CAST(({v}) AS INTEGER) ELSE ({v}) END)")
 

@@ -87,7 +87,7 @@ def artist_albums(ctx: Context) -> ObjectList:
 def artist_songs(ctx: Context) -> ObjectList:
     artist_id = require_row(ctx, "artist")
     q = Query()
-    q.add("s.enabled = 1")
+    q.add(library.ENABLED_SONG)
     q.add("s.id IN (SELECT song_id FROM song_artist WHERE artist_id = ?)", artist_id)
     params = _without_filter(ctx.params)
     if ctx.params.flag("top50"):
@@ -127,7 +127,7 @@ def album(ctx: Context) -> Single:
 def album_songs(ctx: Context) -> ObjectList:
     album_id = require_row(ctx, "album")
     q = Query()
-    q.add("s.enabled = 1")
+    q.add(library.ENABLED_SONG)
     q.add("s.album_id = ?", album_id)
     params = _without_filter(ctx.params)
     spec = library.SONG_SPEC
@@ -138,7 +138,7 @@ def album_songs(ctx: Context) -> ObjectList:
 @action("songs")
 def songs(ctx: Context) -> ObjectList:
     q = Query()
-    q.add("s.enabled = 1")
+    q.add(library.ENABLED_SONG)
     return song_list(ctx, standard_list(ctx.conn, library.SONG_SPEC, ctx.params, q))
 
 

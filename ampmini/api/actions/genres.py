@@ -44,7 +44,7 @@ def genre_albums(ctx: Context) -> ObjectList:
 def genre_songs(ctx: Context) -> ObjectList:
     genre_id = require_row(ctx, "genre")
     q = Query()
-    q.add("s.enabled = 1")
+    q.add(library.ENABLED_SONG)
     q.add("s.id IN (SELECT song_id FROM song_genre WHERE genre_id = ?)", genre_id)
     page = standard_list(ctx.conn, library.SONG_SPEC, ctx.params.without("filter"), q)
     return song_list(ctx, page)

@@ -89,7 +89,7 @@ def _artist_children(ctx: Context, ids: list[int]) -> dict[int, list[tuple[int, 
 
 INDEX_TYPES: dict[str, IndexType] = {
     "song": IndexType(
-        library.SONG_SPEC, SONG, _songs, SONG_INDEX_XML, ("s.enabled = 1",),
+        library.SONG_SPEC, SONG, _songs, SONG_INDEX_XML, (library.ENABLED_SONG,),
         name_keys=("title", "", "title"),
     ),
     "album": IndexType(library.ALBUM_SPEC, ALBUM, _albums, ALBUM_INDEX_XML,

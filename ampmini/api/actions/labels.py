@@ -151,7 +151,7 @@ def license_(ctx: Context) -> Single:
 def license_songs(ctx: Context) -> ObjectList:
     license_id = require_row(ctx, "license")
     q = Query()
-    q.add("s.enabled = 1")
+    q.add(library.ENABLED_SONG)
     q.add("s.id IN (SELECT song_id FROM song_license WHERE license_id = ?)", license_id)
     page = standard_list(ctx.conn, library.SONG_SPEC, _without_filter(ctx.params), q)
     return ObjectList(SONG, library.song_page(ctx, page.page_ids), page.total, page.md5)

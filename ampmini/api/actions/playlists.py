@@ -653,7 +653,7 @@ _FORMATS = ("song", "index", "id")
 def _generate_query(ctx: Context, mode: str) -> Query:
     params, uid = ctx.params, ctx.user_id
     q = Query()
-    q.add("s.enabled = 1")
+    q.add(library.ENABLED_SONG)
     days = int(preferences.get(ctx.conn, uid, "stats_threshold", ctx.config))
     since = int(time.time()) - days * 86400
     played = (
