@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import threading
 from collections import defaultdict
@@ -626,17 +627,56 @@ def test_worker_processes_give_the_same_library(
 
     serial_db = open_database(tmp_path / "serial.db")
     serial = scan(serial_db, [library])
-    monkeypatch.setattr(reading, "pool_size", lambda files: 2)
     monkeypatch.setattr(reading, "CHUNK", 7)  # several chunks per worker, in flight at once
-    pooled_db = open_database(tmp_path / "pooled.db")
-    pooled = scan(pooled_db, [library])
+    failures = "SELECT path, error FROM scan_failure ORDER BY path"
     try:
-        assert (pooled.added, pooled.skipped, pooled.read) == (
-            serial.added, serial.skipped, serial.read,
-        )  # fmt: skip
+        # One worker: the scanning process reads the chunks the worker has not got to yet.
+        for workers in (1, 2):
+            monkeypatch.setattr(reading, "pool_size", lambda files, n=workers: n)
+            pooled_db = open_database(tmp_path / f"pooled{workers}.db")
+            try:
+                pooled = scan(pooled_db, [library])
+                assert (pooled.added, pooled.skipped, pooled.read) == (
+                    serial.added, serial.skipped, serial.read,
+                )  # fmt: skip
+                assert _snapshot(pooled_db) == _snapshot(serial_db)
+                assert rows(pooled_db, failures) == rows(serial_db, failures)
+            finally:
+                pooled_db.close()
+    finally:
+        serial_db.close()
+
+
+def test_a_dying_worker_only_costs_speed(
+    library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers that die (here: at once, before answering) leave their chunks to the scanning
+    process, which stores exactly what an in-process read stores."""
+    from ampmini.library import reading
+
+    serial_db = open_database(tmp_path / "serial.db")
+    scan(serial_db, [library])
+    started = []
+
+    def doomed() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "import sys; sys.stdin.buffer.read(1)"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+        )
+        started.append(proc)
+        return proc
+
+    monkeypatch.setattr(reading, "pool_size", lambda files: 2)
+    monkeypatch.setattr(reading, "CHUNK", 3)
+    monkeypatch.setattr(reading, "_start_worker", doomed)
+    pooled_db = open_database(tmp_path / "pooled.db")
+    try:
+        scan(pooled_db, [library])
+        assert len(started) == 2
+        assert all(proc.returncode is not None for proc in started)  # reaped, none left over
         assert _snapshot(pooled_db) == _snapshot(serial_db)
-        failures = "SELECT path, error FROM scan_failure ORDER BY path"
-        assert rows(pooled_db, failures) == rows(serial_db, failures)
     finally:
         serial_db.close()
         pooled_db.close()
@@ -648,7 +688,7 @@ def test_worker_pool_only_for_big_scans_with_spare_cpus() -> None:
     assert reading.pool_size(10) == 0
     cpus = len(os.sched_getaffinity(0))
     expected = min(cpus - 1, reading.MAX_WORKERS)
-    assert reading.pool_size(reading.POOL_MIN_FILES) == (expected if expected >= 2 else 0)
+    assert reading.pool_size(reading.POOL_MIN_FILES) == max(expected, 0)
 
 
 def test_held_files_are_neither_read_nor_removed(scanned: Database, library: Path) -> None:

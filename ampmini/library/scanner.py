@@ -290,6 +290,8 @@ class _Scan:
         gone: dict[str, int],
     ) -> list[str]:
         """Unchanged songs sharing an album folder with a new, changed or gone file."""
+        if not existing:  # a first scan: no song is unchanged
+            return []
         affected = {album_folder(os.path.dirname(p)) for p in (*new, *changed, *gone)}
         if not affected:
             return []
@@ -307,20 +309,20 @@ class _Scan:
     def _read_and_write(
         self, paths: list[str], existing: dict[str, Existing], context: set[str]
     ) -> None:
-        folders: dict[str, str] = {}  # one string per folder, shared by its files
-        folder_of = {}
-        for p in paths:
-            parent = os.path.dirname(p)
+        folders: dict[str, str] = {}  # parent folder -> album folder, one string per folder
+
+        def album_of(path: str) -> str:
+            parent = os.path.dirname(path)
             folder = folders.get(parent)
             if folder is None:
                 folder = folders[parent] = album_folder(parent)
-            folder_of[p] = folder
-        ordered = sorted(paths, key=lambda p: (folder_of[p], p))
+            return folder
+
+        ordered = sorted(paths, key=lambda p: (album_of(p), p))
         files = self.walked.files
-        jobs = [(p, files[p][0], files[p][1]) for p in ordered]
         batch: list[Row] = []
         # Batches end only between album folders, so grouping sees a whole folder at once.
-        for _folder, group in groupby(read_many(jobs), key=lambda r: folder_of[r[0]]):
+        for _folder, group in groupby(read_many(ordered, files), key=lambda r: album_of(r[0])):
             tracks = []
             for path, outcome in group:
                 track = self._accept(path, outcome, in_context=path in context)

@@ -81,6 +81,7 @@ class Store:
         self.db = db
         self.now = now
         self.images = images  # folder -> cover file names (from the walk)
+        self.art_paths: dict[str, str | None] = {}  # folder -> its best cover, once per folder
         self.artists: dict[str, int] = {}
         self.albums: dict[str, int] = {}
         self.genres: dict[str, int] = {}
@@ -182,6 +183,12 @@ class Store:
             before = conn.total_changes
             conn.executemany(_UPSERT_SONG, song_rows)
             updated = conn.total_changes - before - added - moved
+            # Labels are never deleted, so inserting every publisher of the batch (in row order,
+            # which fixes the label ids) leaves what a per-row trigger would.
+            conn.executemany(
+                "INSERT OR IGNORE INTO label (name) VALUES (?)",
+                [(p,) for p in dict.fromkeys(r.track.publisher for r in batch) if p],
+            )
             conn.executemany("DELETE FROM song_artist WHERE song_id = ?", rewritten)
             conn.executemany("DELETE FROM song_genre WHERE song_id = ?", rewritten)
             conn.executemany("DELETE FROM song_license WHERE song_id = ?", rewritten)
@@ -240,6 +247,8 @@ class Store:
         self.touched_catalogs["clean"].update(catalog_of.values())
 
     def _moved_from(self, t: Track) -> int | None:
+        if not self.gone_by_key:  # nothing gone: no move to recognise (every first scan)
+            return None
         key = (
             t.size,
             t.title.lower(),
@@ -310,12 +319,17 @@ class Store:
     def _art_path(self, path: str) -> str | None:
         """Best cover image in the track's folder, else in the album folder above a disc."""
         folder = os.path.dirname(path)
+        if folder in self.art_paths:
+            return self.art_paths[folder]
+        found = None
         for candidate in dict.fromkeys((folder, album_folder(folder))):
             names = self.images.get(candidate)
             if names:
                 best = min(names, key=lambda n: ART_RANK[n.lower()])
-                return os.path.join(candidate, best)
-        return None
+                found = os.path.join(candidate, best)
+                break
+        self.art_paths[folder] = found
+        return found
 
 
 def group_albums(tracks: list[tuple[Track, int]]) -> Iterator[Row]:

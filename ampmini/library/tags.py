@@ -129,9 +129,13 @@ def read_tags(path: str, stat: os.stat_result) -> Track:
         album=_text(tag.album),
         albumartist=_text(tag.albumartist),
         compilation=(
-            first.get("compilation") or first.get("tcmp") or first.get("cpil")
-            or first.get("itunescompilation") or ""
-        ).lower() in _TRUE,
+            first.get("compilation")
+            or first.get("tcmp")
+            or first.get("cpil")
+            or first.get("itunescompilation")
+            or ""
+        ).lower()
+        in _TRUE,
         track=_int(tag.track),
         disc=_int(tag.disc),
         disksubtitle=first.get("setsubtitle") or first.get("discsubtitle"),
