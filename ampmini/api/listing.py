@@ -8,6 +8,7 @@ condition names come from per-type whitelists; values are always bound parameter
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -92,12 +93,18 @@ def is_visible(conn, table: str, object_id: int) -> bool:
 
 def ids_md5(ids: Sequence[int | str]) -> str:
     """md5 of PHP's serialize() of the id list — the value Ampache sends (spec §3.4)."""
-    entries = [
-        f"i:{i};i:{value};" if type(value) is int
-        else f'i:{i};s:{len(str(value).encode())}:"{value}";'
-        for i, value in enumerate(ids)
-    ]
-    text = f"a:{len(ids)}:{{{''.join(entries)}}}"
+    count = len(ids)
+    if all(type(value) is int for value in ids):
+        # One %-format over the whole list: a third faster than a piece per id (30k ids).
+        flat = tuple(itertools.chain.from_iterable(zip(range(count), ids, strict=True)))
+        entries = ("i:%d;i:%d;" * count) % flat
+    else:
+        entries = "".join(
+            f"i:{i};i:{value};" if type(value) is int
+            else f'i:{i};s:{len(str(value).encode())}:"{value}";'
+            for i, value in enumerate(ids)
+        )
+    text = f"a:{count}:{{{entries}}}"
     return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 

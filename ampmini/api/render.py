@@ -178,15 +178,15 @@ def to_json(doc: Document, api: int = 6) -> bytes:
     if isinstance(doc, ObjectList) and isinstance(doc.items, SqlPage):
         rendered = doc.items.fragments(doc.shape, "json", api)
         if rendered is not None:
-            return _list_json_text(doc, api, rendered).encode("utf-8")
+            return _list_json_bytes(doc, api, rendered)
     return json.dumps(
         to_json_value(doc, api), ensure_ascii=False, separators=(",", ":")
     ).encode("utf-8")
 
 
-def _list_json_text(doc: ObjectList, api: int, rendered: list[str]) -> str:
-    """`to_json_value`'s list document around objects SQLite already wrote as JSON text."""
-    items = "[" + ",".join(rendered) + "]"
+def _list_json_bytes(doc: ObjectList, api: int, rendered: list[bytes]) -> bytes:
+    """`to_json_value`'s list document around objects SQLite already wrote as JSON."""
+    items = b"[" + b",".join(rendered) + b"]"
     if api < 6 and doc.json_array_api5:
         return items
     body: dict[str, Any] = {}
@@ -196,8 +196,8 @@ def _list_json_text(doc: ObjectList, api: int, rendered: list[str]) -> str:
     body.update(doc.head)
     head = json.dumps(body, ensure_ascii=False, separators=(",", ":"))[:-1]
     key = json.dumps(doc.json_key or doc.shape.name, ensure_ascii=False)
-    text = f"{head}{',' if body else ''}{key}:{items}}}"
-    return f"[{text}]" if api < 6 and doc.json_wrap_api5 else text
+    text = f"{head}{',' if body else ''}{key}:".encode() + items + b"}"
+    return b"[" + text + b"]" if api < 6 and doc.json_wrap_api5 else text
 
 
 def error_json(err: ApiError, action: str, api: int = 6) -> bytes:
@@ -316,11 +316,12 @@ def _xml_plan(shape: Shape, api: int, pad: str) -> tuple[_XmlStep, ...]:
     return plan
 
 
-def _objects_xml(shape: Shape, items: Sequence[Item], api: int, pad: str, out: list[str]) -> None:
+def _objects_xml(shape: Shape, items: Sequence[Item], api: int, pad: str, out: list[Any]) -> None:
+    """The items' elements appended to `out` (str pieces; SQLite's rendering as one bytes)."""
     if isinstance(items, SqlPage):
         rendered = items.fragments(shape, "xml", api, pad)
         if rendered is not None:
-            out.extend(rendered)
+            out.append(b"".join(rendered))
             return
     name = shape.name
     inner = pad + "  "
@@ -369,7 +370,7 @@ def _forbidden_in(body: bytes) -> bool:
 
 
 def _xml_document(doc: Document, api: int) -> bytes:
-    out = [XML_HEAD, "<root>\n"]
+    out: list[Any] = [XML_HEAD, "<root>\n"]
     if isinstance(doc, ObjectList):
         if doc.envelope and doc.xml_envelope:
             out.append(f"  <total_count>{doc.total}</total_count>\n")
@@ -418,7 +419,25 @@ def _xml_document(doc: Document, api: int) -> bytes:
     else:
         raise TypeError(f"not a document: {doc!r}")
     out.append("</root>\n")
-    return "".join(out).encode("utf-8")
+    return _encoded(out)
+
+
+def _encoded(out: list[Any]) -> bytes:
+    """The pieces as UTF-8: str runs encoded once each, SQLite's bytes as they are."""
+    if not any(isinstance(piece, bytes) for piece in out):
+        return "".join(out).encode("utf-8")
+    parts: list[bytes] = []
+    run: list[str] = []
+    for piece in out:
+        if isinstance(piece, bytes):
+            parts.append("".join(run).encode("utf-8"))
+            parts.append(piece)
+            run = []
+        else:
+            run.append(piece)
+    parts.append("".join(run).encode("utf-8"))
+    return b"".join(parts)
+
 
 
 def _values_xml(values: Any, pad: str, out: list[str]) -> None:
