@@ -682,6 +682,48 @@ def test_a_dying_worker_only_costs_speed(
         pooled_db.close()
 
 
+def test_an_interrupted_scan_is_finished_by_the_next(
+    library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after some batches: their songs stay, and the next scan leaves the library, album
+    and artist counts included, as one scan that was never interrupted does."""
+    from ampmini.library import scanner, store
+
+    whole = open_database(tmp_path / "whole.db")
+    scan(whole, [library])
+    write = store.Store.write
+    calls: list[int] = []
+
+    def interrupted(self: store.Store, batch: list[store.Row], existing: Any) -> None:
+        calls.append(len(batch))
+        if len(calls) == 3:  # after two committed batches
+            raise KeyboardInterrupt
+        write(self, batch, existing)
+
+    monkeypatch.setattr(scanner, "BATCH_SIZE", 1)  # one batch per album folder
+    monkeypatch.setattr(store.Store, "write", interrupted)
+    db = open_database(tmp_path / "interrupted.db")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            scan(db, [library])
+        songs = "SELECT count(*) FROM song"
+        assert 0 < value(db, songs) < value(whole, songs)
+        monkeypatch.setattr(store.Store, "write", write)
+        scan(db, [library])
+        assert _snapshot(db) == _snapshot(whole)
+        for sql in (
+            "SELECT group_key, song_count, disk_count, time, year, art_song_id FROM album "
+            "ORDER BY group_key",
+            "SELECT name, album_count, song_count, time FROM artist ORDER BY name",
+            "SELECT album_id, genre_id FROM album_genre ORDER BY 1, 2",
+        ):
+            assert [tuple(r) for r in rows(db, sql)] == [tuple(r) for r in rows(whole, sql)]
+        assert value(db, "SELECT count(*) FROM scan_album") == 0
+    finally:
+        whole.close()
+        db.close()
+
+
 def test_worker_pool_only_for_big_scans_with_spare_cpus() -> None:
     from ampmini.library import reading
 

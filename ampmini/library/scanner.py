@@ -116,8 +116,6 @@ def forget(db: Database, song_ids: Sequence[int]) -> int:
     copied into deleted_song, aggregates and catalog timestamps rebuilt. Returns the count."""
     with _SCAN_LOCK:
         job = _Scan(db, full=False, progress=None)
-        with db.writer() as conn:
-            aggregates.reset_touched(conn)
         job.store.remove(list(song_ids))
         job.result.removed = job.store.removed
         job._finish()
@@ -196,7 +194,6 @@ class _Scan:
             resolved.append(path)
         out = []
         with self.db.writer() as conn:
-            aggregates.reset_touched(conn)
             for path in resolved:
                 conn.execute(
                     "INSERT INTO catalog (name, path, gather_types) VALUES (?, ?, 'music') "
@@ -363,10 +360,11 @@ class _Scan:
         with self.db.writer() as conn:
             if stale:
                 conn.executemany("DELETE FROM scan_failure WHERE path = ?", stale)
-            if result.changed:
+            if result.changed or aggregates.pending(conn):
                 started = time.perf_counter()
                 aggregates.rebuild(conn, now)
                 log.debug("aggregates rebuilt in %.3f s", time.perf_counter() - started)
+            if result.changed:
                 kinds = {"add": bool(result.added), "update": True, "clean": bool(result.removed)}
                 for key, happened in kinds.items():
                     if happened:
