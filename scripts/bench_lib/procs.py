@@ -98,11 +98,30 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class RssSampler:
-    """Samples a pid's VmRSS/VmHWM every `interval` seconds on a thread; keeps the peak."""
+def descendants(pid: int) -> list[int]:
+    """Every live child, grandchild … of pid (from /proc/<pid>/task/*/children)."""
+    found: list[int] = []
+    stack = [pid]
+    while stack:
+        parent = stack.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                kids = [int(k) for k in task.read_text().split()]
+            except OSError:
+                continue
+            found.extend(kids)
+            stack.extend(kids)
+    return found
 
-    def __init__(self, pid: int, interval: float = 0.02) -> None:
+
+class RssSampler:
+    """Samples a pid's VmRSS (with `children`, plus all its descendants': a scan's tag workers
+    are part of the scan) every `interval` seconds on a thread; the peak is the larger of the
+    sampled figure and the pid's own VmHWM."""
+
+    def __init__(self, pid: int, interval: float = 0.02, *, children: bool = False) -> None:
         self.pid = pid
+        self.children = children
         self.interval = interval
         self.peak_rss_kb = 0
         self.peak_hwm_kb = 0
@@ -114,7 +133,10 @@ class RssSampler:
             mem = memory_kb(self.pid)
             if not mem:
                 return
-            self.peak_rss_kb = max(self.peak_rss_kb, mem.get("VmRSS", 0))
+            tree = mem.get("VmRSS", 0) + sum(
+                memory_kb(child).get("VmRSS", 0)
+                for child in (descendants(self.pid) if self.children else ()))
+            self.peak_rss_kb = max(self.peak_rss_kb, tree)
             self.peak_hwm_kb = max(self.peak_hwm_kb, mem.get("VmHWM", 0))
             self._stop.wait(self.interval)
 
