@@ -94,11 +94,11 @@ def is_visible(conn, table: str, object_id: int) -> bool:
 def ids_md5(ids: Sequence[int | str]) -> str:
     """md5 of PHP's serialize() of the id list — the value Ampache sends (spec §3.4)."""
     count = len(ids)
-    if all(type(value) is int for value in ids):
+    try:
         # One %-format over the whole list: a third faster than a piece per id (30k ids).
         flat = tuple(itertools.chain.from_iterable(zip(range(count), ids, strict=True)))
         entries = ("i:%d;i:%d;" * count) % flat
-    else:
+    except TypeError:  # string ids (smart_N): PHP serialises them as strings
         entries = "".join(
             f"i:{i};i:{value};" if type(value) is int
             else f'i:{i};s:{len(str(value).encode())}:"{value}";'

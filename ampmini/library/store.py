@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator
 from typing import NamedTuple
 
-from ampmini.db import Database
+from ampmini.db import Database, play_name
 from ampmini.library import aggregates, licenses
 from ampmini.library.names import split_prefix
 from ampmini.library.tags import Track
@@ -30,7 +30,7 @@ _SONG_COLUMNS = (
     "format", "mime", "composer", "comment", "publisher", "language", "lyrics", "mbid",
     "artist_mbid", "album_mbid", "albumartist_mbid", "replaygain_track_gain",
     "replaygain_track_peak", "replaygain_album_gain", "replaygain_album_peak",
-    "r128_track_gain", "r128_album_gain", "has_art", "search_text",
+    "r128_track_gain", "r128_album_gain", "has_art", "search_text", "url_name",
 )  # fmt: skip
 # Insert or update by id; the WHERE makes an identical re-read a no-op (no page write, and
 # total_changes tells updated from unchanged). `added` and `enabled` survive updates.
@@ -363,7 +363,8 @@ def _song_values(
         t.language, t.lyrics, t.mbid, t.artist_mbid, t.album_mbid, t.albumartist_mbid,
         t.replaygain_track_gain, t.replaygain_track_peak, t.replaygain_album_gain,
         t.replaygain_album_peak, t.r128_track_gain, t.r128_album_gain, int(t.has_art),
-        search_text(t, row.album), now, now,
+        search_text(t, row.album), play_name((t.artists or (UNKNOWN,))[0], t.title, t.format),
+        now, now,
     )  # fmt: skip
 
 
