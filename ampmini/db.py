@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,15 @@ def _migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+class Connection(sqlite3.Connection):
+    """sqlite3's connection with a `memo` for results worth keeping between statements on
+    this connection (api/listing.py keeps the last id list, checked by PRAGMA data_version)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.memo: dict[str, Any] = {}
+
+
 class Database:
     """One SQLite file: WAL, a read connection per thread, and a lock-guarded writer.
 
@@ -108,7 +118,8 @@ class Database:
 
     def _connect(self, *, readonly: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=5.0
+            self.path, check_same_thread=False, isolation_level=None, timeout=5.0,
+            factory=Connection,
         )
         conn.row_factory = sqlite3.Row
         # Unicode-aware case folding for filters: SQLite's LIKE and NOCASE fold ASCII only,

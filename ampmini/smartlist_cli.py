@@ -15,13 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .accounts import find_user
 from .api.errors import ApiError
-from .api.rules import Rule
 from .config import ConfigHolder
 from .db import Database, open_database
+
+if TYPE_CHECKING:
+    from .api.rules import Rule
 
 
 def _open(args: argparse.Namespace) -> Database:
@@ -31,6 +33,9 @@ def _open(args: argparse.Namespace) -> Database:
 
 def parse_rule(text: str) -> Rule:
     """`FIELD,OPERATOR,VALUE` → Rule; VALUE keeps any further commas."""
+    # Imported here: every `ampmini` command builds this parser; only `smartlist` needs rules.
+    from .api.rules import Rule
+
     parts = text.split(",", 2)
     if len(parts) < 2 or not parts[1].strip().lstrip("-").isdigit():
         raise argparse.ArgumentTypeError(f"expected FIELD,OPERATOR,VALUE, got {text!r}")

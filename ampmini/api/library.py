@@ -21,10 +21,6 @@ from .sqlrender import Ref, RefList, Source, SqlPage, load_items
 
 # ------------------------------------------------------------------ list specs (whitelists)
 
-# Enabled songs only: the few disabled ids come from a partial index (schema 0011), so a
-# title-ordered list stays on its covering index instead of reading every song row.
-ENABLED_SONG = "s.id NOT IN (SELECT id FROM song WHERE enabled = 0)"
-
 SONG_SPEC = ListSpec(
     base="FROM song s",
     # song.album_id/artist_id are NOT NULL foreign keys: these joins never drop a row.

@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import BadRequest, MissingParameter
-from .library import ENABLED_SONG
-from .listing import Query, apply_scope, parse_date
+from .listing import ENABLED_SONG, Query, apply_scope, parse_date
 from .params import Params
 
 # ----------------------------------------------------------------- rule definitions

@@ -6,13 +6,15 @@ genres). The one map serves two readers:
 
 - `load_items` builds the Python dicts the renderers in `render.py` walk (any page, any caller).
 - `fragments` compiles the shape's field table plus the map into a single SELECT whose rows are
-  the finished JSON or XML text of each object, so SQLite's C code does what per-value Python
-  calls did. A 5,000-song page cost ~5× the `json.dumps` floor as dicts (scripts/bench); this way
-  it costs about the floor. It serves the big list answers, which clients ask for when they
-  sync a whole library.
+  the finished JSON (json_object) or XML (printf) text of each object, UTF-8 as SQLite holds
+  it, so SQLite's C code does what per-value Python calls did. A 5,000-song page cost ~5× the
+  `json.dumps` floor as dicts (scripts/bench); this way the SELECT costs about the floor. It
+  serves the big list answers, which clients ask for when they sync a whole library.
 
 Both readers take each value from the same SQL expression, and the compilers below follow
 `render.py` kind by kind; tests/test_sqlrender.py renders pages both ways and compares bytes.
+XML text that XML forbids (control characters in a tag) is not stripped here: `render.to_xml`
+finds it in the finished document and draws that page with the Python renderer instead.
 One known difference is left alone: a REAL that needs more than 15 significant digits prints
 with 15 here (SQLite's `%!.15g`) and with up to 17 in Python; tags never carry such values.
 """

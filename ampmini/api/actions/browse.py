@@ -6,7 +6,16 @@ from urllib.parse import parse_qs, urlsplit
 
 from .. import library
 from ..errors import BadRequest, NotFound
-from ..listing import Page, Query, is_visible, order_by, paginate, select_ids, standard_list
+from ..listing import (
+    ENABLED_SONG,
+    Page,
+    Query,
+    is_visible,
+    order_by,
+    paginate,
+    select_ids,
+    standard_list,
+)
 from ..objects import ALBUM, ARTIST, SONG
 from ..params import Params
 from ..registry import Context, action
@@ -87,7 +96,7 @@ def artist_albums(ctx: Context) -> ObjectList:
 def artist_songs(ctx: Context) -> ObjectList:
     artist_id = require_row(ctx, "artist")
     q = Query()
-    q.add(library.ENABLED_SONG)
+    q.add(ENABLED_SONG)
     q.add("s.id IN (SELECT song_id FROM song_artist WHERE artist_id = ?)", artist_id)
     params = _without_filter(ctx.params)
     if ctx.params.flag("top50"):
@@ -127,7 +136,7 @@ def album(ctx: Context) -> Single:
 def album_songs(ctx: Context) -> ObjectList:
     album_id = require_row(ctx, "album")
     q = Query()
-    q.add(library.ENABLED_SONG)
+    q.add(ENABLED_SONG)
     q.add("s.album_id = ?", album_id)
     params = _without_filter(ctx.params)
     spec = library.SONG_SPEC
@@ -138,7 +147,7 @@ def album_songs(ctx: Context) -> ObjectList:
 @action("songs")
 def songs(ctx: Context) -> ObjectList:
     q = Query()
-    q.add(library.ENABLED_SONG)
+    q.add(ENABLED_SONG)
     return song_list(ctx, standard_list(ctx.conn, library.SONG_SPEC, ctx.params, q))
 
 

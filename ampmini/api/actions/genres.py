@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import library
-from ..listing import Query, standard_list
+from ..listing import ENABLED_SONG, Query, standard_list
 from ..objects import ALBUM, ARTIST, GENRE
 from ..registry import Context, action
 from ..shapes import ObjectList, Single
@@ -44,7 +44,7 @@ def genre_albums(ctx: Context) -> ObjectList:
 def genre_songs(ctx: Context) -> ObjectList:
     genre_id = require_row(ctx, "genre")
     q = Query()
-    q.add(library.ENABLED_SONG)
+    q.add(ENABLED_SONG)
     q.add("s.id IN (SELECT song_id FROM song_genre WHERE genre_id = ?)", genre_id)
     page = standard_list(ctx.conn, library.SONG_SPEC, ctx.params.without("filter"), q)
     return song_list(ctx, page)

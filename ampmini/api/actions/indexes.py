@@ -13,6 +13,7 @@ from typing import Any
 from .. import library
 from ..errors import BadRequest, MissingParameter, NotFound
 from ..listing import (
+    ENABLED_SONG,
     ListSpec,
     Page,
     Query,
@@ -89,7 +90,7 @@ def _artist_children(ctx: Context, ids: list[int]) -> dict[int, list[tuple[int, 
 
 INDEX_TYPES: dict[str, IndexType] = {
     "song": IndexType(
-        library.SONG_SPEC, SONG, _songs, SONG_INDEX_XML, (library.ENABLED_SONG,),
+        library.SONG_SPEC, SONG, _songs, SONG_INDEX_XML, (ENABLED_SONG,),
         name_keys=("title", "", "title"),
     ),
     "album": IndexType(library.ALBUM_SPEC, ALBUM, _albums, ALBUM_INDEX_XML,

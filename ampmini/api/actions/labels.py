@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import library
-from ..listing import ListSpec, Query, standard_list
+from ..listing import ENABLED_SONG, ListSpec, Query, standard_list
 from ..objects import ARTIST, SONG
 from ..objects.media import LABEL, LICENSE
 from ..registry import Context, action
@@ -151,7 +151,7 @@ def license_(ctx: Context) -> Single:
 def license_songs(ctx: Context) -> ObjectList:
     license_id = require_row(ctx, "license")
     q = Query()
-    q.add(library.ENABLED_SONG)
+    q.add(ENABLED_SONG)
     q.add("s.id IN (SELECT song_id FROM song_license WHERE license_id = ?)", license_id)
     page = standard_list(ctx.conn, library.SONG_SPEC, _without_filter(ctx.params), q)
     return ObjectList(SONG, library.song_page(ctx, page.page_ids), page.total, page.md5)

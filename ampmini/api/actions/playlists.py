@@ -22,6 +22,7 @@ from ...accounts import find_user
 from .. import library
 from ..errors import BadRequest, Forbidden, MissingParameter, NotFound
 from ..listing import (
+    ENABLED_SONG,
     ListSpec,
     Page,
     Query,
@@ -653,7 +654,7 @@ _FORMATS = ("song", "index", "id")
 def _generate_query(ctx: Context, mode: str) -> Query:
     params, uid = ctx.params, ctx.user_id
     q = Query()
-    q.add(library.ENABLED_SONG)
+    q.add(ENABLED_SONG)
     days = int(preferences.get(ctx.conn, uid, "stats_threshold", ctx.config))
     since = int(time.time()) - days * 86400
     played = (
