@@ -48,7 +48,7 @@ def render_reference_markdown() -> str:
     out = [
         "# ampmini configuration reference",
         "",
-        "<!-- Generated from the key table in ampmini/config.py by "
+        "<!-- Generated from the key table in ampmini/config/keys.py by "
         "`python -m ampmini.config --markdown > docs/config.md`; do not edit by hand. -->",
         "",
         "ampmini reads one INI file: the `--config PATH` option, else `$AMPMINI_CONFIG`, else "
