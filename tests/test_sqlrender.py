@@ -135,3 +135,20 @@ def _dirty_id(rendered: Any) -> int:
     return row[0]
 
 
+
+
+def test_a_shape_sqlite_cannot_draw_is_drawn_in_python(rendered: Any) -> None:
+    """Four keys that may be left out would need sixteen json_object() variants: the page
+    falls back to the Python renderer rather than failing."""
+    from ampmini.api.shapes import Field, Kind, Shape
+    from ampmini.api.sqlrender import Ref, Source
+
+    refs = {f"r{i}": Ref("al.album_artist_id", "aa.name") for i in range(4)}
+    source = Source("s.id", songs_source.SONG_SOURCE.tables, {"id": "s.id", **refs})
+    shape = Shape("odd", (Field("id", Kind.ID), *(Field(k, Kind.REF) for k in refs)))
+    conn = rendered.srv.db.reader()
+    page = SqlPage(conn, source, rendered.ids[:3], _params(rendered.srv, 1))
+    assert page.fragments(shape, "json", 6) is None
+    body = to_json(ObjectList(shape, page, 3, "m"), 6)
+    assert len(ET.fromstring(to_xml(ObjectList(shape, page, 3, "m"), 6)).findall("odd")) == 3
+    assert body.startswith(b'{"total_count":3,"md5":"m","odd":[{"id":"')

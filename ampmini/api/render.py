@@ -131,15 +131,20 @@ def objects_json(shape: Shape, items: Sequence[Item], api: int) -> list[dict[str
     return [_object_json(plan, item) for item in items]
 
 
+def _list_head_json(doc: ObjectList, api: int) -> dict[str, Any]:
+    """The keys before a list document's items: total_count and md5 (API6), then `head`."""
+    body: dict[str, Any] = {}
+    if doc.envelope and api >= 6:
+        body["total_count"] = doc.total
+        body["md5"] = doc.md5 or EMPTY_MD5
+    body.update(doc.head)
+    return body
+
+
 def to_json_value(doc: Document, api: int) -> Any:
     if isinstance(doc, ObjectList):
         key = doc.json_key or doc.shape.name
-        body: dict[str, Any] = {}
-        if doc.envelope and api >= 6:
-            body["total_count"] = doc.total
-            body["md5"] = doc.md5 or EMPTY_MD5
-        for name, value in doc.head:
-            body[name] = value
+        body = _list_head_json(doc, api)
         body[key] = objects_json(doc.shape, doc.items, api)
         if api < 6 and doc.json_array_api5:
             return body[key]
@@ -189,11 +194,7 @@ def _list_json_bytes(doc: ObjectList, api: int, rendered: list[bytes]) -> bytes:
     items = b"[" + b",".join(rendered) + b"]"
     if api < 6 and doc.json_array_api5:
         return items
-    body: dict[str, Any] = {}
-    if doc.envelope and api >= 6:
-        body["total_count"] = doc.total
-        body["md5"] = doc.md5 or EMPTY_MD5
-    body.update(doc.head)
+    body = _list_head_json(doc, api)
     head = json.dumps(body, ensure_ascii=False, separators=(",", ":"))[:-1]
     key = json.dumps(doc.json_key or doc.shape.name, ensure_ascii=False)
     text = f"{head}{',' if body else ''}{key}:".encode() + items + b"}"

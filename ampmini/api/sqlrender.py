@@ -30,6 +30,11 @@ from typing import Any
 
 from .shapes import Field, Kind, Shape
 
+
+class Unsupported(ValueError):
+    """A shape this compiler does not draw: its page is rendered in Python instead."""
+
+
 # SQLite's default SQLITE_MAX_FUNCTION_ARG is 127; one printf() call takes fewer than that.
 _PRINTF_ARGS = 100
 
@@ -331,7 +336,7 @@ class _Compiler:
         if kind is Kind.BOOL:
             yes, no = ("json('true')", "json('false')") if self.api >= 6 else ("1", "0")
             return f"(CASE WHEN ({v}) THEN {yes} ELSE {no} END)"
-        raise ValueError(f"field {f.key}: {kind} is not rendered in SQL")
+        raise Unsupported(f"field {f.key}: {kind} is not rendered in SQL")
 
     def omittable(self, f: Field, column: Column) -> bool:
         """Left out with its key when None, as render._object_json does (REF, omit_none)."""
@@ -344,7 +349,7 @@ class _Compiler:
         pairs = [(f, f"{_quote(f.key)}, {self.json_value(f, c)}") for f, c in fields]
         optional = [(f, c) for f, c in fields if self.omittable(f, c)]
         if len(optional) > _MAX_OPTIONAL:
-            raise ValueError(f"{shape.name}: too many omittable fields for SQL rendering")
+            raise Unsupported(f"{shape.name}: too many omittable fields for SQL rendering")
         # json_object() cannot skip a key: one call per combination of absent fields (for
         # songs, albumartist or not: two).
         branches = []
@@ -432,7 +437,7 @@ class _Compiler:
             out.value(f"(CASE WHEN ({v}) THEN 1 ELSE 0 END)")
             out.text(f"</{tag}>\n")
         else:
-            raise ValueError(f"field {f.key}: {kind} is not rendered in SQL")
+            raise Unsupported(f"field {f.key}: {kind} is not rendered in SQL")
 
     @staticmethod
     def _drawn(draw: Any) -> _Printf:
@@ -498,4 +503,7 @@ class SqlPage(Sequence[Any]):
         """The rendered objects, or None when the shape needs the Python renderer."""
         if self._items is not None or not supports(shape, self.source):
             return None
-        return fragments(self.conn, self.source, shape, self.ids, self.params, fmt, api, pad)
+        try:
+            return fragments(self.conn, self.source, shape, self.ids, self.params, fmt, api, pad)
+        except Unsupported:
+            return None
