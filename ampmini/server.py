@@ -180,7 +180,14 @@ def run_server(holder: ConfigHolder, db: Database, *, scan_on_start: bool = True
         waitress_options["trusted_proxy"] = config.server.trusted_proxy
         waitress_options["trusted_proxy_headers"] = {"x-forwarded-for", "x-forwarded-proto",
                                                      "x-forwarded-host"}
-    wsgi = create_server(app, **waitress_options)
+    try:
+        wsgi = create_server(app, **waitress_options)
+    except OSError as err:
+        # Most often another ampmini (or anything) already listens there: say so plainly.
+        print(f"ampmini: cannot listen on {config.server.host}:{config.server.port}: "
+              f"{err.strerror or err} (change [server] port, or stop what uses it)",
+              file=sys.stderr)
+        return 1
     holder.install_sighup()
     background.start(scan_on_start=scan_on_start)
 

@@ -121,3 +121,17 @@ def test_bad_config_names_the_line(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "ampmini.conf:15" in result.stderr and "lan" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_on_a_port_in_use_says_so_without_a_traceback(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = write_config(tmp_path, tmp_path, port)
+        result = subprocess.run([*AMPMINI, "--config", str(config), "serve", "--no-scan"],
+                                capture_output=True, text=True, timeout=60,
+                                env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
