@@ -97,7 +97,7 @@ class Connection(sqlite3.Connection):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.memo: dict[str, Any] = {}
+        self.memo: dict[str, Any] | None = {}
 
 
 class Database:
@@ -133,6 +133,10 @@ class Database:
             conn.execute(pragma)
         if readonly:
             conn.execute("PRAGMA query_only = ON")
+        else:
+            # PRAGMA data_version ignores a connection's own commits, so a memo checked by it
+            # is only sound on connections that never write.
+            conn.memo = None
         with self._connections_lock:
             self._connections.append(conn)
         return conn
