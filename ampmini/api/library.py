@@ -175,22 +175,27 @@ class UrlBuilder:
         self.ssid = stream_token(ctx.db, ctx.user) if ctx.user is not None else ""
 
     def play(self, kind: str, oid: int, artist: str, title: str, ext: str) -> str:
-        return (
-            f"{self.base}/play/index.php?ssid={self.ssid}&type={kind}&oid={oid}&uid={self.uid}"
-            f"&player=api&name={play_name(artist, title, ext)}"
-        )
+        head, tail = self._play_parts(kind)
+        return f"{head}{oid}{tail}{play_name(artist, title, ext)}"
 
     def art(self, kind: str, oid: int) -> str:
-        return f"{self.base}/image.php?object_id={oid}&object_type={kind}&name=art.jpg"
+        head, tail = self._art_parts(kind)
+        return f"{head}{oid}{tail}"
 
     def sql_params(self, kind: str, art_kind: str) -> dict[str, str]:
         """The fixed parts of `play` and `art`, bound around ids in SQL (a Source's columns)."""
-        return {
-            "play_head": f"{self.base}/play/index.php?ssid={self.ssid}&type={kind}&oid=",
-            "play_tail": f"&uid={self.uid}&player=api&name=",
-            "art_head": f"{self.base}/image.php?object_id=",
-            "art_tail": f"&object_type={art_kind}&name=art.jpg",
-        }
+        play_head, play_tail = self._play_parts(kind)
+        art_head, art_tail = self._art_parts(art_kind)
+        return {"play_head": play_head, "play_tail": play_tail,
+                "art_head": art_head, "art_tail": art_tail}
+
+    def _play_parts(self, kind: str) -> tuple[str, str]:
+        """A play URL around its object id; the play name follows the tail."""
+        return (f"{self.base}/play/index.php?ssid={self.ssid}&type={kind}&oid=",
+                f"&uid={self.uid}&player=api&name=")
+
+    def _art_parts(self, kind: str) -> tuple[str, str]:
+        return f"{self.base}/image.php?object_id=", f"&object_type={kind}&name=art.jpg"
 
 
 def url_builder(ctx: Context) -> UrlBuilder:
