@@ -179,23 +179,24 @@ def fragments(conn: sqlite3.Connection, source: Source, shape: Shape, ids: Seque
 
 def page_sql(conn: sqlite3.Connection, source: Source, shape: Shape, fmt: str, api: int,
              pad: str = "") -> str:
-    """The SELECT `fragments` runs (compiled once per shape, format, API and indent)."""
+    """The SELECT `fragments` runs (compiled once per shape, format, API and indent).
+    Raises Unsupported, also on later calls, when the shape has a field SQLite cannot draw."""
     key = (shape, fmt, api, pad)
     sql = source._sql.get(key)
     if sql is None:
         compiler = _Compiler(source, api, _not_null(conn, source.tables))
-        expr = compiler.json_object(shape) if fmt == "json" else compiler.xml_element(shape, pad)
+        try:
+            expr = (compiler.json_object(shape) if fmt == "json"
+                    else compiler.xml_element(shape, pad))
+        except Unsupported:
+            source._sql[key] = ""  # remembered: the compiler is not run again per request
+            raise
         sql = source._sql[key] = f"SELECT {expr} {source.tables} ORDER BY j.key"
+    if not sql:
+        raise Unsupported(f"{shape.name}: not rendered in SQL")
     return sql
 
 
-def supports(shape: Shape, source: Source) -> bool:
-    """Whether every field of `shape` can be rendered by SQLite from `source`."""
-    return all(f.item_key in source.columns and f.kind in _SQL_KINDS for f in shape.fields)
-
-
-_SQL_KINDS = frozenset({Kind.ID, Kind.STR_ID, Kind.TEXT, Kind.PLAIN, Kind.INT, Kind.INT_TEXT,
-                        Kind.NUMBER, Kind.BOOL, Kind.REF, Kind.REFS, Kind.GENRES})
 _INNER_TABLE = re.compile(r"(?<!LEFT )(?:FROM|JOIN)\s+(\w+)\s+(\w+)\b(?!\s*\()")
 _COLUMN = re.compile(r"\w+\.\w+")
 
@@ -283,6 +284,12 @@ class _Compiler:
     api: int
     not_null: frozenset[str]
 
+    def column(self, f: Field) -> Column:
+        found = self.source.columns.get(f.item_key)
+        if found is None:
+            raise Unsupported(f"field {f.key}: no column {f.item_key!r} in the source")
+        return found
+
     def nullable(self, column: Column) -> bool:
         target = column.id if isinstance(column, Ref) else column
         return target not in self.not_null
@@ -345,7 +352,7 @@ class _Compiler:
         return (f.kind is Kind.REF or f.omit_none) and self.nullable(column)
 
     def json_object(self, shape: Shape) -> str:
-        fields = [(f, self.source.columns[f.item_key]) for f in shape.for_json(self.api)]
+        fields = [(f, self.column(f)) for f in shape.for_json(self.api)]
         pairs = [(f, f"{_quote(f.key)}, {self.json_value(f, c)}") for f, c in fields]
         optional = [(f, c) for f, c in fields if self.omittable(f, c)]
         if len(optional) > _MAX_OPTIONAL:
@@ -454,7 +461,7 @@ class _Compiler:
         for f in shape.for_xml(self.api):
             if f.kind is Kind.ID:
                 continue  # the element's attribute
-            column = self.source.columns[f.item_key]
+            column = self.column(f)
             if f.omit_none and isinstance(column, str):
                 self.xml_optional(out, column, self._drawn(
                     lambda o, f=f, c=column: self.xml_field(o, f, c, inner)))
@@ -501,7 +508,7 @@ class SqlPage(Sequence[Any]):
 
     def fragments(self, shape: Shape, fmt: str, api: int, pad: str = "") -> list[bytes] | None:
         """The rendered objects, or None when the shape needs the Python renderer."""
-        if self._items is not None or not supports(shape, self.source):
+        if self._items is not None:
             return None
         try:
             return fragments(self.conn, self.source, shape, self.ids, self.params, fmt, api, pad)
