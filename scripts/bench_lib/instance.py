@@ -133,15 +133,8 @@ def start_server(config: Path, port: int, log_dir: Path, *, timeout: float = 60.
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"ampmini serve exited: {stderr_path.read_text()[-2000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/server/json.server.php?action=ping")
-            ok = conn.getresponse().status == 200
-            conn.close()
-            if ok:
-                return Server(proc, base, time.perf_counter() - t0, stderr_path)
-        except OSError:
-            pass
+        if procs.answers_200(port, "/server/json.server.php?action=ping"):
+            return Server(proc, base, time.perf_counter() - t0, stderr_path)
         if time.perf_counter() - t0 > timeout:
             procs.stop(proc)
             raise RuntimeError(f"ampmini serve did not answer ping within {timeout:.0f} s")

@@ -10,7 +10,6 @@ Enclosures point at one tiny local file and `[podcast] keep_episodes = 0`, so no
 
 from __future__ import annotations
 
-import http.client
 import json
 import statistics
 import subprocess
@@ -96,15 +95,8 @@ def start_site(root: Path, *, timeout: float = 10.0) -> FeedSite:
     while time.perf_counter() - t0 < timeout:
         if proc.poll() is not None:
             break
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/episode.mp3")
-            ok = conn.getresponse().status == 200
-            conn.close()
-            if ok:
-                return site
-        except OSError:
-            pass
+        if procs.answers_200(port, "/episode.mp3", timeout=2):
+            return site
         time.sleep(0.02)
     site.stop()
     raise RuntimeError("the bench's feed server did not start")

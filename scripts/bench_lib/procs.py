@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -163,3 +164,16 @@ def wait_quiet(pid: int, *, window: float = 0.5, cpu_share: float = 0.02,
         if cpu_seconds(pid) - before < cpu_share * window:
             break
     return time.monotonic() - started
+
+
+def answers_200(port: int, path: str, timeout: float = 5.0) -> bool:
+    """One GET of `path` on loopback `port` over a fresh connection: did it answer 200?"""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        try:
+            conn.request("GET", path)
+            return conn.getresponse().status == 200
+        finally:
+            conn.close()
+    except OSError:
+        return False
