@@ -42,6 +42,16 @@ def load_make_library() -> Any:
     return module
 
 
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Any]:
+    """A fresh, migrated, empty database of the test's own (scanner and watcher tests)."""
+    from ampmini.db import open_database
+
+    database = open_database(tmp_path / "ampmini.db")
+    yield database
+    database.close()
+
+
 @pytest.fixture(scope="session")
 def library(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The generated test library: {'root': Path, 'manifest': dict}."""

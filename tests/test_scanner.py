@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +49,6 @@ def library(generated: tuple[Path, dict[str, Any]], tmp_path: Path) -> Path:
 @pytest.fixture
 def manifest(generated: tuple[Path, dict[str, Any]]) -> dict[str, Any]:
     return generated[1]
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(tmp_path / "ampmini.db")
-    yield database
-    database.close()
 
 
 @pytest.fixture

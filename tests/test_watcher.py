@@ -55,13 +55,6 @@ def music(library: dict[str, Any], tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(tmp_path / "ampmini.db")
-    yield database
-    database.close()
-
-
-@pytest.fixture
 def watcher(db: Database, music: Path) -> Iterator[Watcher]:
     scan(db, [music])
     w = Watcher(db, lambda: [music], **FAST)
