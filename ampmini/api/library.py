@@ -17,7 +17,7 @@ from ..accounts import stream_token
 from ..db import play_name
 from .listing import ListSpec, catalog_scope, scope_clause
 from .registry import Context
-from .sqlrender import Ref, RefList, Source, SqlPage, load_items
+from .sqlrender import Ref, RefList, Source, SqlPage
 
 # ------------------------------------------------------------------ list specs (whitelists)
 
@@ -353,8 +353,7 @@ def song_page(ctx: Context, ids: Sequence[int], first_track: int = 1) -> SqlPage
 
 def load_songs(ctx: Context, ids: Sequence[int]) -> list[dict[str, Any]]:
     """Full song items for `ids`, in that order (missing and hidden ids are skipped)."""
-    ids = visible_ids(ctx.conn, "song", ids)
-    return load_items(ctx.conn, SONG_SOURCE, ids, _song_params(ctx))
+    return song_page(ctx, ids).items
 
 
 # ------------------------------------------------------------------ albums
